@@ -1,0 +1,46 @@
+"""The catalogue of known mistakes: buggy variants of a reference function.
+
+Each assignment keeps one module per exercise in ``reference/<assignment>/mistakes/``
+defining ``MISTAKES``, a list of :class:`Mistake`. The catalogue serves twice:
+
+* feedback: when a check fails, the student's output on the failing input is compared
+  with every variant of that function; a match names the mistake and gives its hint;
+* validation: ``grader validate`` grades every variant as a submission and fails when one
+  is not caught by the checks of its exercise.
+
+Example (``reference/basics/mistakes/attention.py``)::
+
+    def _no_scaling(Q, K, V, mask=None):
+        ...
+
+    MISTAKES = [
+        Mistake(
+            id="no_scaling",
+            function="scaled_dot_product_attention",
+            hint="Divide the scores Q K^T by sqrt(d_k) before the softmax.",
+            impl=_no_scaling,
+        ),
+    ]
+
+Mistake modules import only torch, numpy, the standard library and this module: for
+``grader validate`` they are copied beside a submission and imported there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One classic bug in one function, with the hint a tutor would give.
+
+    ``id`` is unique within its exercise; ``function`` names the student function that
+    ``impl`` stands in for (same signature); ``hint`` is shown to the student.
+    """
+
+    id: str
+    function: str
+    hint: str
+    impl: Callable[..., Any]

@@ -1,0 +1,412 @@
+"""Declaring checks, calling the student through the worker, and hypothesis loops.
+
+The pieces a check body uses:
+
+* :class:`Call` — one set of arguments, with labels so feedback can show the input;
+* :class:`Student` — calls the student's functions in the worker (data crosses, models
+  stay behind handles) and turns every failure into a ``StudentFailure``;
+* :class:`Context` — what a check gets: the student, the reference module, the catalogue
+  of mistakes, the hypothesis budget, and helpers (:meth:`Context.agree`,
+  :meth:`Context.for_all`, :meth:`Context.expect`) that raise :class:`CheckFailed` with
+  feedback in the one grammar: what failed, on which input, got vs expected, hint.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable
+
+import hypothesis
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Flaky
+
+from grader.catalogue import Mistake
+from grader.checks.compare import Comparison, compare, compare_shape, fmt
+from grader.config import ExerciseConfig
+from grader.errors import (
+    AbortCheck,
+    BadReturn,
+    ForbiddenCall,
+    GraderError,
+    ProtocolError,
+    StudentCrash,
+    StudentFailure,
+    WorkerLost,
+)
+from grader.model import Feedback
+from grader.sandbox.client import Sandbox, Worker
+from grader.sandbox.codec import Handle
+from grader.sandbox.models import build_model, describe as describe_model
+
+INLINE_ELEMENTS = 16
+
+
+@dataclass(frozen=True)
+class ModelArg:
+    """An argument that is a model: built from ``spec`` in the worker and in the parent."""
+
+    spec: dict[str, Any]
+
+    def key(self) -> str:
+        return json.dumps(self.spec, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Call:
+    """The arguments of one call, labelled for feedback.
+
+    >>> import torch
+    >>> Call((torch.ones(2),), {"stride": 2}, ("x",)).describe()
+    'x = [1, 1], stride=2'
+    """
+
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        labels = self.labels + tuple(f"arg{i}" for i in range(len(self.labels), len(self.args)))
+        parts = [f"{label} = {show(value)}" for label, value in zip(labels, self.args)]
+        parts += [f"{key}={show(value)}" for key, value in self.kwargs.items()]
+        return ", ".join(parts)
+
+
+def show(value: Any) -> str:
+    """A value as it appears in feedback: small tensors in full, large ones by shape."""
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        if value.numel() <= INLINE_ELEMENTS:
+            text = _nested(value.tolist())
+            return text if value.ndim <= 1 else f"{text} (shape {tuple(value.shape)})"
+        return f"tensor of shape {tuple(value.shape)}"
+    if isinstance(value, ModelArg):
+        return describe_model(value.spec)
+    if isinstance(value, float):
+        return fmt(value)
+    return repr(value)
+
+
+def _nested(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_nested(v) for v in value) + "]"
+    return fmt(value) if isinstance(value, float) else str(value)
+
+
+class CheckFailed(AssertionError):
+    """Raised in a check body to fail the check with this feedback."""
+
+    def __init__(self, feedback: Feedback, mistake: str | None = None) -> None:
+        super().__init__(feedback.summary)
+        self.feedback = feedback
+        self.mistake = mistake
+
+
+class MissingPiece(StudentFailure):
+    """The file, or a function in it, is missing, or is still the unfinished skeleton.
+
+    ``traceback`` is the student's traceback when importing the file failed.
+    """
+
+    def __init__(self, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.traceback = traceback
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """A check as declared in an exercise module; points and visibility come from config."""
+
+    id: str
+    description: str
+    run: Callable[["Context"], None]
+
+
+def check(check_id: str, description: str) -> Callable[[Callable[["Context"], None]], CheckSpec]:
+    """Declare a check; the decorated function receives a :class:`Context`."""
+
+    def wrap(function: Callable[["Context"], None]) -> CheckSpec:
+        return CheckSpec(check_id, description, function)
+
+    return wrap
+
+
+class Student:
+    """The student's module for one exercise, reached through a worker process.
+
+    A worker is forked on first use and replaced after it dies; every call has a time
+    limit, and all calls of the exercise together share the exercise's limit.
+    """
+
+    def __init__(self, sandbox: Sandbox, folder: Path, exercise: ExerciseConfig,
+                 call_seconds: float, exercise_seconds: float) -> None:
+        self.sandbox, self.folder, self.exercise = sandbox, folder, exercise
+        self.call_seconds, self.exercise_seconds = call_seconds, exercise_seconds
+        self.deadline: float | None = None
+        self.worker: Worker | None = None
+        self.names: list[str] = []
+        self.handles: dict[str, Handle] = {}
+        self.output = ""
+        self.import_output = ""
+        self.last_call: tuple[str, Call] | None = None
+
+    def _timeout(self) -> float:
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + self.exercise_seconds
+        left = self.deadline - now
+        if left <= 0:
+            raise AbortCheck(WorkerLost(
+                f"not run: the time limit of {self.exercise_seconds:g} s for this exercise was used up"))
+        return min(self.call_seconds, left)
+
+    def _request(self, message: dict[str, Any]) -> dict[str, Any]:
+        worker = self._ensure_worker()
+        try:
+            reply = worker.request(message, self._timeout())
+        except WorkerLost as lost:
+            self.worker = None
+            raise AbortCheck(lost) from None
+        except ProtocolError as exc:
+            self.worker = None
+            raise AbortCheck(BadReturn(f"your code sent back something that is not plain data ({exc})")) from None
+        self.output = str(reply.get("stdout", ""))
+        return reply
+
+    def _ensure_worker(self) -> Worker:
+        if self.worker is not None and self.worker.alive:
+            return self.worker
+        file = self.exercise.file
+        if not (self.folder / file).is_file() or (self.folder / file).is_symlink():
+            raise AbortCheck(MissingPiece(f"your submission has no file {file} (or it is not a regular file)"))
+        self.worker = self.sandbox.spawn(self.folder)
+        self.handles = {}
+        reply = self._request({"op": "import", "module": self.exercise.module})
+        self.import_output = self.output
+        if not reply.get("ok"):
+            error = reply.get("error") or {}
+            crash = StudentCrash(str(error.get("type", "Error")), str(error.get("message", "")),
+                                 str(error.get("traceback", "")))
+            raise AbortCheck(MissingPiece(f"{file} could not be imported: {crash}", crash.traceback))
+        value = reply.get("value")
+        self.names = [n for n in value if isinstance(n, str)] if isinstance(value, list) else []
+        return self.worker
+
+    def _arguments(self, value: Any) -> Any:
+        if isinstance(value, ModelArg):
+            key = value.key()
+            if key not in self.handles:
+                self.handles[key] = self._value(self._request({"op": "build", "spec": value.spec}), "building a model")
+            return self.handles[key]
+        if isinstance(value, tuple):
+            return tuple(self._arguments(v) for v in value)
+        if isinstance(value, list):
+            return [self._arguments(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._arguments(v) for k, v in value.items()}
+        return value
+
+    def call(self, function: str, call: Call) -> Any:
+        """Call ``function`` of the student's module; returns the decoded value.
+
+        Raises :class:`StudentCrash` when the student's code raises (hypothesis may shrink
+        it), and :class:`AbortCheck` for what must end the check at once: a missing
+        function, NotImplementedError, a forbidden call, a lost worker, a bad reply.
+        """
+        self._ensure_worker()
+        if function not in self.names:
+            raise AbortCheck(MissingPiece(f"{self.exercise.file} defines no function {function}()"))
+        self.last_call = (function, call)
+        message = {
+            "op": "call", "module": self.exercise.module, "function": function,
+            "args": list(self._arguments(call.args)), "kwargs": self._arguments(call.kwargs),
+            "watch": list(self.exercise.forbidden),
+        }
+        return self._value(self._request(message), f"{function}()")
+
+    def call_method(self, handle: Handle, method: str, call: Call) -> Any:
+        """Call a method of an object kept in the worker."""
+        message = {"op": "call_method", "handle": handle.id, "method": method,
+                   "args": list(self._arguments(call.args)), "kwargs": self._arguments(call.kwargs),
+                   "watch": list(self.exercise.forbidden)}
+        return self._value(self._request(message), f"{handle.type}.{method}()")
+
+    def _value(self, reply: dict[str, Any], what: str) -> Any:
+        if not reply.get("ok"):
+            error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+            kind, message = str(error.get("type", "Error")), str(error.get("message", ""))
+            if kind == "NotImplementedError":
+                raise AbortCheck(MissingPiece(f"{what} is not implemented yet (it raises NotImplementedError)"))
+            raise StudentCrash(kind, message, str(error.get("traceback", "")))
+        used = reply.get("used") or []
+        if used:
+            raise AbortCheck(ForbiddenCall(what, tuple(str(u) for u in used)))
+        return reply.get("value")
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
+
+
+def materialize(value: Any, cache: dict[str, Any]) -> Any:
+    """Parent-side copy of call arguments: models built from their specs, tensors cloned."""
+    if isinstance(value, ModelArg):
+        key = value.key()
+        if key not in cache:
+            cache[key] = build_model(value.spec)
+        return cache[key]
+    if isinstance(value, tuple):
+        return tuple(materialize(v, cache) for v in value)
+    if isinstance(value, list):
+        return [materialize(v, cache) for v in value]
+    if isinstance(value, dict):
+        return {k: materialize(v, cache) for k, v in value.items()}
+    return copy.deepcopy(value)
+
+
+class Context:
+    """Everything one check needs; created by the runner for each check."""
+
+    def __init__(self, *, student: Student, exercise: ExerciseConfig, reference: ModuleType | None,
+                 mistakes: tuple[Mistake, ...], max_examples: int, seed: int, reproduce: str) -> None:
+        self.student, self.exercise = student, exercise
+        self._reference, self.mistakes = reference, mistakes
+        self.max_examples, self.seed, self.reproduce = max_examples, seed, reproduce
+        self.notes: list[str] = []
+        self._models: dict[str, Any] = {}
+
+    @property
+    def reference(self) -> ModuleType:
+        """The reference solution module; only hidden checks (grade mode) may use it."""
+        if self._reference is None:
+            raise GraderError(f"this check needs the reference solution of {self.exercise.id}, which is not here")
+        return self._reference
+
+    def parent_call(self, function: Callable[..., Any], call: Call) -> Any:
+        """Run trusted code (an oracle, a mistake) on a private copy of the arguments."""
+        args = materialize(call.args, self._models)
+        kwargs = materialize(call.kwargs, self._models)
+        return function(*args, **kwargs)
+
+    def call(self, function: str, call: Call) -> Any:
+        """Call the student's function; notes about the value are kept for the report."""
+        return self.student.call(function, call)
+
+    def diagnose(self, function: str, call: Call, got: Any) -> Mistake | None:
+        """The catalogued mistake whose output on ``call`` equals the student's, if any."""
+        for mistake in self.mistakes:
+            if mistake.function != function:
+                continue
+            try:
+                variant = self.parent_call(mistake.impl, call)
+            except Exception:  # a variant may well crash on inputs the reference accepts
+                continue
+            if compare(got, variant).ok:
+                return mistake
+        return None
+
+    def failure(self, function: str, call: Call | None, summary: str, details: tuple[str, ...] = (),
+                got: Any = None) -> CheckFailed:
+        """A :class:`CheckFailed` with the input, the student's output and a hint."""
+        mistake = self.diagnose(function, call, got) if call is not None and got is not None else None
+        output = self.student.output.strip() or None
+        return CheckFailed(
+            Feedback(
+                summary=summary,
+                input=call.describe() if call is not None else None,
+                details=details,
+                hint=mistake.hint if mistake else None,
+                output=output,
+                reproduce=self.reproduce,
+            ),
+            mistake.id if mistake else None,
+        )
+
+    def expect(self, function: str, call: Call, expected: Any, *, rtol: float = 1e-4, atol: float = 1e-5,
+               what: str | None = None) -> Any:
+        """Call the student's ``function`` and compare with ``expected``; returns the value."""
+        got = self.call(function, call)
+        verdict = compare(got, expected, rtol, atol)
+        self.notes.extend(n for n in verdict.notes if n not in self.notes)
+        if not verdict.ok:
+            raise self.failure(function, call, f"{what or function + '()'} {verdict.summary}",
+                               verdict.details, got)
+        return got
+
+    def returned_tensor(self, function: str, call: Call, shape: tuple[int, ...]) -> Any:
+        """Call the student's function; fail unless it returns a tensor of ``shape``.
+
+        Returns the value as a float64 tensor, for property checks to compute with.
+        """
+        import torch
+
+        got = self.call(function, call)
+        verdict = compare_shape(got, shape)
+        if not verdict.ok:
+            raise self.failure(function, call, f"{function}() returned {verdict.summary}")
+        self.notes.extend(n for n in verdict.notes if n not in self.notes)
+        return torch.as_tensor(got).to(torch.float64)
+
+    def agree(self, function: str, calls: st.SearchStrategy[Call], oracle: Callable[..., Any], *,
+              rtol: float = 1e-4, atol: float = 1e-5, max_examples: int | None = None) -> None:
+        """For inputs drawn from ``calls``, the student's function equals ``oracle``."""
+
+        def body(call: Call) -> None:
+            self.expect(function, call, self.parent_call(oracle, call), rtol=rtol, atol=atol,
+                        what=f"{function}() differs from the expected result:")
+
+        self.for_all(function, calls, body, max_examples=max_examples)
+
+    def for_all(self, function: str, calls: st.SearchStrategy[Call], body: Callable[[Call], None], *,
+                max_examples: int | None = None) -> None:
+        """Run ``body`` on examples drawn by hypothesis; on failure, report the smallest.
+
+        ``body`` raises :class:`CheckFailed`; a crash of the student's code is reported
+        with the smallest input that crashes it. Hypothesis replays the shrunk example
+        last, so the exception that escapes belongs to it.
+        """
+        last: list[Call] = []
+
+        @settings(
+            max_examples=max_examples or self.max_examples,
+            database=None,
+            deadline=None,
+            derandomize=False,
+            print_blob=False,
+            report_multiple_bugs=False,
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+            phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        )
+        @hypothesis.seed(self.seed)
+        @given(calls)
+        def run(call: Call) -> None:
+            last[:] = [call]
+            body(call)
+
+        try:
+            run()
+        except StudentCrash as crash:
+            raise CheckFailed(Feedback(
+                summary=f"{function}() raised {crash}",
+                input=last[0].describe() if last else None,
+                traceback=crash.traceback or None,
+                output=self.student.output.strip() or None,
+                reproduce=self.reproduce,
+            )) from None
+        except Flaky:
+            raise CheckFailed(Feedback(
+                summary=f"{function}() gave different results for the same input; make it deterministic",
+                input=last[0].describe() if last else None,
+                reproduce=self.reproduce,
+            )) from None
+
+
+__all__ = ["Call", "CheckFailed", "CheckSpec", "Comparison", "Context", "ModelArg", "Student", "check"]

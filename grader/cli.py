@@ -1,0 +1,203 @@
+"""The ``grader`` command line: ``check``, ``grade`` and ``validate``.
+
+    grader check [DIR] [--assignment A] [--exercise E ...]    public checks (students)
+    grader grade DIR --assignment A [--exercise E ...]        every check (tutors, CI)
+    grader validate [--assignment A]                          the checks catch every mistake
+
+Exit status: 0 graded (and at or above --fail-under), 1 graded but below --fail-under
+(or validation failed), 2 the command could not run, with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Callable, NoReturn
+
+from grader import __version__
+from grader.config import AssignmentConfig, Config, default_config_path, load_config
+from grader.errors import GraderError, UsageError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"grader: {message} (see grader {self.prog.split()[-1]} --help)\n"
+                  if " " in self.prog else f"grader: {message} (see grader --help)\n")
+
+
+def _fail_under(text: str) -> tuple[float, bool]:
+    """'20' means 20 points, '80%' means 80 percent of the maximum."""
+    try:
+        return (float(text[:-1]), True) if text.endswith("%") else (float(text), False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected points like 20 or a percentage like 80%, got {text!r}") from None
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="grader", description="Check PyTorch exercises against reference solutions.")
+    parser.add_argument("--version", action="version", version=f"grader {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--assignment", "-a", help="assignment id from config.yaml")
+        sub.add_argument("--exercise", "-e", action="append", default=[], help="grade only this exercise (repeatable)")
+        sub.add_argument("--json", type=Path, metavar="FILE", help="write results.json (Gradescope format)")
+        sub.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
+        sub.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+        sub.add_argument("--fail-under", type=_fail_under, metavar="SCORE",
+                         help="exit 1 if the score is below SCORE points (or SCORE%% of the maximum)")
+        sub.add_argument("--timeout", type=_positive, metavar="SECONDS", help="time limit per exercise")
+        sub.add_argument("--seed", type=_seed, metavar="N", help="hypothesis seed (default from config.yaml)")
+        sub.add_argument("--config", type=Path, metavar="FILE", help="config.yaml to use")
+        sub.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    check = verbs.add_parser("check", help="run the public checks on your submission")
+    check.add_argument("dir", nargs="?", type=Path, default=Path("."), help="submission folder (default: .)")
+    common(check)
+    check.set_defaults(handler=_run_grading, mode="check")
+
+    grade = verbs.add_parser("grade", help="run every check, public and hidden")
+    grade.add_argument("dir", type=Path, help="submission folder")
+    common(grade)
+    grade.set_defaults(handler=_run_grading, mode="grade")
+
+    validate = verbs.add_parser("validate", help="prove the checks: reference full marks, every mistake caught")
+    validate.add_argument("--assignment", "-a", help="assignment id (default: all)")
+    validate.add_argument("--seed", type=_seed, metavar="N")
+    validate.add_argument("--config", type=Path, metavar="FILE")
+    validate.set_defaults(handler=_run_validate)
+    return parser
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config or default_config_path())
+
+
+def _recognise(config: Config, folder: Path) -> AssignmentConfig:
+    """The assignment whose exercise files the folder holds most of."""
+    counts = {a.id: sum((folder / e.file).is_file() for e in a.exercises) for a in config.assignments.values()}
+    best = max(counts.values())
+    winners = [aid for aid, n in counts.items() if n == best]
+    if best == 0:
+        files = ", ".join(sorted({e.file for a in config.assignments.values() for e in a.exercises}))
+        raise UsageError(f"{folder} holds none of the exercise files ({files}); pass --assignment")
+    if len(winners) > 1:
+        raise UsageError(f"{folder} could belong to {' or '.join(winners)}; pass --assignment")
+    return config.assignments[winners[0]]
+
+
+def _assignment(config: Config, args: argparse.Namespace, folder: Path | None) -> AssignmentConfig:
+    if args.assignment is None:
+        if folder is None or args.mode != "check":
+            raise UsageError("--assignment is required")
+        return _recognise(config, folder)
+    if args.assignment not in config.assignments:
+        raise UsageError(f"unknown assignment {args.assignment!r} (known: {', '.join(config.assignments)})")
+    return config.assignments[args.assignment]
+
+
+def _color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _run_grading(args: argparse.Namespace) -> int:
+    folder: Path = args.dir
+    if not folder.is_dir():
+        raise UsageError(f"{folder} is not a folder")
+    config = _config(args)
+    assignment = _assignment(config, args, folder)
+    known = {e.id for e in assignment.exercises}
+    for exercise in args.exercise:
+        if exercise not in known:
+            raise UsageError(f"assignment {assignment.id} has no exercise {exercise!r} (known: {', '.join(sorted(known))})")
+    for option in ("json", "html", "junit"):
+        target = getattr(args, option)
+        if target is not None and not target.resolve().parent.is_dir():
+            raise UsageError(f"--{option} {target}: folder {target.parent} does not exist")
+
+    from grader.sandbox.client import Sandbox
+
+    # The zygote imports torch while this process does the same below.
+    with Sandbox(max_message=assignment.limits.max_message_mb * 1024 * 1024, preload=assignment.preload) as sandbox:
+        from grader.grading import Options, grade
+
+        options = Options(mode=args.mode, seed=args.seed, exercises=tuple(args.exercise),
+                          exercise_seconds=args.timeout, submission_label=str(folder))
+        report = grade(assignment, folder.resolve(), sandbox, options)
+    _write_outputs(args, report)
+    from grader.report.text import render_terminal
+
+    sys.stdout.write(render_terminal(report, color=_color(args.color)))
+    if args.fail_under is not None:
+        value, percent = args.fail_under
+        threshold = value * report.max_score / 100 if percent else value
+        if report.score < threshold:
+            print(f"grader: score {report.score:g} is below --fail-under {threshold:g}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def _write_outputs(args: argparse.Namespace, report: object) -> None:
+    from grader.report import write_atomic
+    from grader.report.gradescope import render_json
+    from grader.report.html import render_html
+    from grader.report.junit import render_junit
+
+    renderers: dict[str, Callable[..., str]] = {"json": render_json, "html": render_html, "junit": render_junit}
+    for option, render in renderers.items():
+        target = getattr(args, option)
+        if target is not None:
+            write_atomic(target, render(report))
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if args.assignment is not None and args.assignment not in config.assignments:
+        raise UsageError(f"unknown assignment {args.assignment!r} (known: {', '.join(config.assignments)})")
+    chosen = [config.assignments[args.assignment]] if args.assignment else list(config.assignments.values())
+    from grader.sandbox.client import Sandbox
+
+    ok = True
+    for assignment in chosen:
+        with Sandbox(preload=assignment.preload) as sandbox:
+            from grader.validate import render_validation, validate
+
+            validation = validate(assignment, sandbox, args.seed)
+        sys.stdout.write(render_validation(validation))
+        ok = ok and validation.ok
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except GraderError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("grader: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,280 @@
+"""Load and validate ``config.yaml`` into frozen dataclasses.
+
+Every problem becomes a :class:`ConfigError` whose one-line message names the key::
+
+    config.yaml: assignments.basics.exercises.eigen.checks.symmetric.points: expected a
+    number >= 0, got 'two'
+
+>>> config = load_config(default_config_path())                 # doctest: +SKIP
+>>> config.assignments["basics"].exercises[0].id                # doctest: +SKIP
+'eigen'
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from grader.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Time limits for student code, in seconds, and the largest reply accepted."""
+
+    call_seconds: float = 10.0
+    exercise_seconds: float = 60.0
+    max_message_mb: int = 256
+
+
+@dataclass(frozen=True)
+class CheckConfig:
+    """Points, visibility and hypothesis budget of one check."""
+
+    id: str
+    points: float
+    visibility: str
+    max_examples: int | None = None
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    """A hand-computed result in answers.yaml, graded numerically."""
+
+    key: str
+    points: float
+    tolerance: float
+    visibility: str = "hidden"
+
+    @property
+    def check_id(self) -> str:
+        return f"answer_{self.key}"
+
+
+@dataclass(frozen=True)
+class ExerciseConfig:
+    """One exercise: its file, graded functions, forbidden torch ops and checks."""
+
+    id: str
+    title: str
+    file: str
+    functions: tuple[str, ...]
+    forbidden: tuple[str, ...]
+    checks: tuple[CheckConfig, ...]
+    answers: tuple[AnswerConfig, ...]
+    free_text: tuple[str, ...]
+
+    @property
+    def module(self) -> str:
+        return Path(self.file).stem
+
+
+@dataclass(frozen=True)
+class AssignmentConfig:
+    """One assignment; paths are absolute (resolved against the config's folder)."""
+
+    id: str
+    title: str
+    templates: Path
+    reference: Path
+    checks_package: str
+    answers_file: str
+    exercises: tuple[ExerciseConfig, ...]
+    limits: Limits
+    max_examples: int
+    seed: int
+    preload: tuple[str, ...] = ()
+
+    def exercise(self, exercise_id: str) -> ExerciseConfig:
+        for exercise in self.exercises:
+            if exercise.id == exercise_id:
+                return exercise
+        raise KeyError(exercise_id)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    assignments: dict[str, AssignmentConfig]
+
+
+def default_config_path() -> Path:
+    """The config.yaml beside the installed ``grader`` package (the course repository).
+
+    It is never looked up in the submission's folder: a submission could bring its own.
+    """
+    return Path(__file__).resolve().parents[1] / "config.yaml"
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file; raises :class:`ConfigError` naming the bad key."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from exc
+    return _Reader(path).config(raw)
+
+
+class _Reader:
+    """Validates the raw YAML tree; ``where`` is the dotted key path for messages."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.root = path.resolve().parent
+
+    def fail(self, where: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path.name}: {where}: {problem}" if where else f"{self.path.name}: {problem}")
+
+    def mapping(self, value: Any, where: str, allowed: set[str], required: set[str] = set()) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected a mapping, got {_show(value)}")
+        for key in value:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+                guess = f" (did you mean '{close[0]}'?)" if close else ""
+                raise self.fail(_join(where, str(key)), f"unknown key{guess}")
+        for key in sorted(required - set(value)):
+            raise self.fail(_join(where, key), "missing")
+        return value
+
+    def number(self, value: Any, where: str, low: float = 0.0, integer: bool = False) -> Any:
+        kinds: tuple[type, ...] = (int,) if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or value < low:
+            kind = "an integer" if integer else "a number"
+            raise self.fail(where, f"expected {kind} >= {low:g}, got {_show(value)}")
+        return value
+
+    def names(self, value: Any, where: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(where, f"expected a list of names, got {_show(value)}")
+        return tuple(value)
+
+    def text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value:
+            raise self.fail(where, f"expected text, got {_show(value)}")
+        return value
+
+    def visibility(self, value: Any, where: str) -> str:
+        if value not in ("public", "hidden"):
+            raise self.fail(where, f"expected 'public' or 'hidden', got {_show(value)}")
+        return value
+
+    def config(self, raw: Any) -> Config:
+        top = self.mapping(raw, "", {"defaults", "assignments"}, {"assignments"})
+        defaults = self.mapping(top.get("defaults", {}), "defaults", {"limits", "hypothesis"})
+        limits = self.limits(defaults.get("limits", {}), "defaults.limits", Limits())
+        hypo = self.mapping(defaults.get("hypothesis", {}), "defaults.hypothesis", {"max_examples", "seed"})
+        examples = self.number(hypo.get("max_examples", 25), "defaults.hypothesis.max_examples", 1, True)
+        seed = self.number(hypo.get("seed", 0), "defaults.hypothesis.seed", 0, True)
+        assignments = self.mapping(top["assignments"], "assignments", set(top["assignments"] or {}))
+        if not assignments:
+            raise self.fail("assignments", "no assignment defined")
+        return Config(
+            self.path,
+            {
+                str(aid): self.assignment(str(aid), body, limits, examples, seed)
+                for aid, body in assignments.items()
+            },
+        )
+
+    def limits(self, raw: Any, where: str, base: Limits) -> Limits:
+        body = self.mapping(raw, where, {"call_seconds", "exercise_seconds", "max_message_mb"})
+        return Limits(
+            call_seconds=float(self.number(body.get("call_seconds", base.call_seconds), f"{where}.call_seconds", 0.001)),
+            exercise_seconds=float(
+                self.number(body.get("exercise_seconds", base.exercise_seconds), f"{where}.exercise_seconds", 0.001)
+            ),
+            max_message_mb=self.number(body.get("max_message_mb", base.max_message_mb), f"{where}.max_message_mb", 1, True),
+        )
+
+    def path_of(self, value: Any, where: str) -> Path:
+        return self.root / self.text(value, where)
+
+    def assignment(self, aid: str, raw: Any, limits: Limits, examples: int, seed: int) -> AssignmentConfig:
+        where = f"assignments.{aid}"
+        keys = {"title", "templates", "reference", "checks", "answers", "exercises", "limits", "hypothesis", "preload"}
+        body = self.mapping(raw, where, keys, {"title", "templates", "reference", "checks", "exercises"})
+        hypo = self.mapping(body.get("hypothesis", {}), f"{where}.hypothesis", {"max_examples", "seed"})
+        exercises_raw = self.mapping(body["exercises"], f"{where}.exercises", set(body["exercises"] or {}))
+        if not exercises_raw:
+            raise self.fail(f"{where}.exercises", "no exercise defined")
+        exercises = tuple(self.exercise(f"{where}.exercises.{eid}", str(eid), e) for eid, e in exercises_raw.items())
+        templates = self.path_of(body["templates"], f"{where}.templates")
+        if not templates.is_dir():
+            raise self.fail(f"{where}.templates", f"folder {templates} does not exist")
+        return AssignmentConfig(
+            id=aid,
+            title=self.text(body["title"], f"{where}.title"),
+            templates=templates,
+            reference=self.path_of(body["reference"], f"{where}.reference"),
+            checks_package=self.text(body["checks"], f"{where}.checks"),
+            answers_file=self.text(body.get("answers", "answers.yaml"), f"{where}.answers"),
+            exercises=exercises,
+            limits=self.limits(body.get("limits", {}), f"{where}.limits", limits),
+            max_examples=self.number(hypo.get("max_examples", examples), f"{where}.hypothesis.max_examples", 1, True),
+            seed=self.number(hypo.get("seed", seed), f"{where}.hypothesis.seed", 0, True),
+            preload=self.names(body.get("preload", []), f"{where}.preload"),
+        )
+
+    def exercise(self, where: str, eid: str, raw: Any) -> ExerciseConfig:
+        keys = {"title", "file", "functions", "forbidden", "checks", "answers", "free_text"}
+        body = self.mapping(raw, where, keys, {"title", "file", "functions", "checks"})
+        checks_raw = self.mapping(body["checks"], f"{where}.checks", set(body["checks"] or {}))
+        checks = tuple(self.check(f"{where}.checks.{cid}", str(cid), c) for cid, c in checks_raw.items())
+        answers_raw = self.mapping(body.get("answers", {}), f"{where}.answers", set(body.get("answers") or {}))
+        answers = tuple(self.answer(f"{where}.answers.{key}", str(key), a) for key, a in answers_raw.items())
+        file = self.text(body["file"], f"{where}.file")
+        if not file.endswith(".py") or "/" in file:
+            raise self.fail(f"{where}.file", f"expected a Python file name like 'attention.py', got {_show(file)}")
+        ids = [c.id for c in checks] + [a.check_id for a in answers]
+        for cid in ids:
+            if ids.count(cid) > 1:
+                raise self.fail(f"{where}.checks.{cid}", "the same check id is used twice")
+        return ExerciseConfig(
+            id=eid,
+            title=self.text(body["title"], f"{where}.title"),
+            file=file,
+            functions=self.names(body["functions"], f"{where}.functions"),
+            forbidden=self.names(body.get("forbidden", []), f"{where}.forbidden"),
+            checks=checks,
+            answers=answers,
+            free_text=self.names(body.get("free_text", []), f"{where}.free_text"),
+        )
+
+    def check(self, where: str, cid: str, raw: Any) -> CheckConfig:
+        body = self.mapping(raw, where, {"points", "visibility", "max_examples"}, {"points", "visibility"})
+        examples = body.get("max_examples")
+        return CheckConfig(
+            id=cid,
+            points=float(self.number(body["points"], f"{where}.points")),
+            visibility=self.visibility(body["visibility"], f"{where}.visibility"),
+            max_examples=None if examples is None else self.number(examples, f"{where}.max_examples", 1, True),
+        )
+
+    def answer(self, where: str, key: str, raw: Any) -> AnswerConfig:
+        body = self.mapping(raw, where, {"points", "tolerance", "visibility"}, {"points"})
+        return AnswerConfig(
+            key=key,
+            points=float(self.number(body["points"], f"{where}.points")),
+            tolerance=float(self.number(body.get("tolerance", 1e-6), f"{where}.tolerance")),
+            visibility=self.visibility(body.get("visibility", "hidden"), f"{where}.visibility"),
+        )
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+

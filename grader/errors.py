@@ -1,0 +1,93 @@
+"""One error hierarchy for the whole grader.
+
+    GraderError                      something the grader itself cannot do (exit status 2)
+    ├── ConfigError                  config.yaml is missing, unreadable or invalid
+    ├── UsageError                   bad command-line arguments or unreadable paths
+    └── SandboxError                 the worker machinery failed (not the student's fault)
+        └── ProtocolError            a message from the worker broke the wire format
+    StudentFailure                   the student's code did something wrong (a failed check)
+    ├── StudentCrash                 student code raised; carries the student's traceback
+    ├── WorkerLost                   the worker died or was killed (time limit, exit, crash)
+    ├── ForbiddenCall                a forbidden function ran while a graded function ran
+    └── BadReturn                    a returned value that cannot be judged (type, message)
+
+Everything the student's code can cause is a ``StudentFailure`` and becomes a failed
+check; everything else is a ``GraderError``, reported as such and never charged to the
+student. ``ProtocolError`` is a ``SandboxError`` when raised while talking to our own code,
+but the client maps a malformed reply to ``BadReturn`` (the child is untrusted, so a
+garbled reply is the submission's doing).
+"""
+
+from __future__ import annotations
+
+
+class GraderError(Exception):
+    """The grader could not do its job; never charged to the student."""
+
+
+class ConfigError(GraderError):
+    """config.yaml is missing or invalid. The message names the key and the problem."""
+
+
+class UsageError(GraderError):
+    """Bad command-line arguments or an unreadable path."""
+
+
+class SandboxError(GraderError):
+    """The sandbox machinery failed (could not start the worker, for example)."""
+
+
+class ProtocolError(SandboxError):
+    """A message broke the wire format (size, dtype, shape, byte count, JSON)."""
+
+
+class StudentFailure(Exception):
+    """The student's code failed; becomes a failed check with this message."""
+
+
+class StudentCrash(StudentFailure):
+    """Student code raised an exception.
+
+    ``exc_type`` is the exception's class name, ``traceback`` the student's frames only.
+    """
+
+    def __init__(self, exc_type: str, message: str, traceback: str) -> None:
+        super().__init__(f"{exc_type}: {message}" if message else exc_type)
+        self.exc_type = exc_type
+        self.message = message
+        self.traceback = traceback
+
+
+class WorkerLost(StudentFailure):
+    """The worker process ended during a call: time limit, ``os._exit``, a crash.
+
+    Raised as a ``BaseException`` wrapper (:class:`AbortCheck`) inside hypothesis runs so
+    that hypothesis does not retry or shrink a call that costs a whole time limit.
+    """
+
+
+class ForbiddenCall(StudentFailure):
+    """A function the exercise forbids was called while the graded function ran."""
+
+    def __init__(self, function: str, used: tuple[str, ...]) -> None:
+        names = ", ".join(used)
+        super().__init__(
+            f"{function} used {names}, which this exercise asks you to write by hand"
+        )
+        self.function = function
+        self.used = used
+
+
+class BadReturn(StudentFailure):
+    """A value came back that cannot be judged: wrong type, subclass, malformed message."""
+
+
+class AbortCheck(BaseException):
+    """Stops a running check at once, past hypothesis (which catches ``Exception``).
+
+    Carries the ``StudentFailure`` that ends the check, for example a lost worker.
+    """
+
+    def __init__(self, failure: StudentFailure) -> None:
+        super().__init__(str(failure))
+        self.failure = failure

@@ -1,0 +1,1 @@
+"""The checks of each assignment: one package per assignment, one module per exercise."""

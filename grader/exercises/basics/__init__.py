@@ -1,0 +1,1 @@
+"""Checks of assignment ``basics`` (seed 002): eigen, parameter counting, conv2d, attention."""

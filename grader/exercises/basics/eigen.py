@@ -1,0 +1,52 @@
+"""Ex. 1: a matrix from its eigen-decomposition, ``A = Q diag(lambda) Q^T``.
+
+The public checks are the laws the exercise is about (each column of Q is an eigenvector
+with its eigenvalue; A is symmetric); the hidden one compares with the reference.
+"""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks import Call, Context, check
+from grader.checks.compare import compare
+from grader.checks.strategies import orthonormal, tensors
+
+FUNCTION = "matrix_from_eigendecomposition"
+
+
+@st.composite
+def eigen_calls(draw: st.DrawFn, max_n: int = 4) -> Call:
+    n = draw(st.integers(1, max_n))
+    return Call((draw(tensors((n,))), draw(orthonormal(n))), labels=("eigenvalues", "eigenvectors"))
+
+
+@check("eigenpairs", "each column v_i of the eigenvectors satisfies A v_i = lambda_i v_i")
+def eigenpairs(ctx: Context) -> None:
+    def body(call: Call) -> None:
+        lam, q = (a.double() for a in call.args)
+        a = ctx.returned_tensor(FUNCTION, call, (len(call.args[0]),) * 2)
+        verdict = compare(a @ q, q * lam, rtol=1e-4, atol=1e-4)
+        if not verdict.ok:
+            raise ctx.failure(FUNCTION, call, f"A v_i != lambda_i v_i: A @ eigenvectors {verdict.summary}",
+                              verdict.details, got=a.float())
+
+    ctx.for_all(FUNCTION, eigen_calls(), body)
+
+
+@check("symmetric", "the matrix is symmetric (A == A^T)")
+def symmetric(ctx: Context) -> None:
+    def body(call: Call) -> None:
+        a = ctx.returned_tensor(FUNCTION, call, (len(call.args[0]),) * 2)
+        verdict = compare(a, a.T, rtol=1e-4, atol=1e-5)
+        if not verdict.ok:
+            raise ctx.failure(FUNCTION, call, f"A is not symmetric: A vs A^T {verdict.summary}",
+                              verdict.details, got=a.float())
+
+    ctx.for_all(FUNCTION, eigen_calls(), body)
+
+
+@check("matches_reference", "agrees with the reference solution on matrices up to 6 x 6")
+def matches_reference(ctx: Context) -> None:
+    ctx.agree(FUNCTION, eigen_calls(max_n=6), ctx.reference.matrix_from_eigendecomposition)

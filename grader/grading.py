@@ -1,0 +1,177 @@
+"""Grading one submission: every configured check of every exercise, into a GradeReport.
+
+>>> with Sandbox() as sandbox:                                   # doctest: +SKIP
+...     report = grade(assignment, Path("submission"), sandbox, Options(mode="grade"))
+>>> report.score, report.max_score                               # doctest: +SKIP
+(30.0, 30.0)
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+from grader import __version__
+from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
+from grader.checks.core import CheckFailed, CheckSpec, Context, MissingPiece, Student
+from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig
+from grader.errors import AbortCheck, StudentCrash, StudentFailure
+from grader.loading import load_checks, load_mistakes, load_reference
+from grader.model import CheckResult, ExerciseResult, Feedback, GradeReport
+from grader.sandbox.client import Sandbox
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to grade: ``mode`` "check" runs public checks only; None means the config's value."""
+
+    mode: Literal["check", "grade"] = "grade"
+    seed: int | None = None
+    exercises: tuple[str, ...] = ()
+    exercise_seconds: float | None = None
+    submission_label: str | None = None
+
+
+def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, options: Options) -> GradeReport:
+    """Grade ``submission`` (a folder) and return the report; student failures never raise."""
+    started = datetime.now(timezone.utc)
+    start = time.perf_counter()
+    seed = assignment.seed if options.seed is None else options.seed
+    exercises = tuple(
+        grade_exercise(assignment, exercise, submission, sandbox, options, seed)
+        for exercise in assignment.exercises
+        if not options.exercises or exercise.id in options.exercises
+    )
+    return GradeReport(
+        assignment=assignment.id,
+        title=assignment.title,
+        submission=options.submission_label or str(submission),
+        mode=options.mode,
+        seed=seed,
+        exercises=exercises,
+        started=started.isoformat(timespec="seconds"),
+        seconds=round(time.perf_counter() - start, 3),
+        grader_version=__version__,
+    )
+
+
+def _wanted(visibility: str, options: Options) -> bool:
+    return options.mode == "grade" or visibility == "public"
+
+
+def reproduce_command(assignment: AssignmentConfig, exercise: ExerciseConfig, visibility: str,
+                      options: Options, seed: int) -> str:
+    if visibility == "public" and options.mode == "check":
+        return f"grader check --exercise {exercise.id} --seed {seed}"
+    return f"grader grade SUBMISSION --assignment {assignment.id} --exercise {exercise.id} --seed {seed}"
+
+
+def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submission: Path,
+                   sandbox: Sandbox, options: Options, seed: int) -> ExerciseResult:
+    """Run the checks and answer checks of one exercise in a fresh worker."""
+    specs = load_checks(assignment, exercise)
+    reference = load_reference(assignment, exercise) if options.mode == "grade" else None
+    mistakes = load_mistakes(assignment, exercise)
+    limit = options.exercise_seconds or assignment.limits.exercise_seconds
+    student = Student(sandbox, submission, exercise, min(assignment.limits.call_seconds, limit), limit)
+    results: list[CheckResult] = []
+    try:
+        for config in exercise.checks:
+            if not _wanted(config.visibility, options):
+                continue
+            context = Context(
+                student=student, exercise=exercise, reference=reference, mistakes=mistakes,
+                max_examples=config.max_examples or assignment.max_examples,
+                seed=zlib.crc32(f"{seed}:{exercise.id}:{config.id}".encode()),
+                reproduce=reproduce_command(assignment, exercise, config.visibility, options, seed),
+            )
+            results.append(run_check(specs[config.id], config, exercise, context))
+    finally:
+        student.close()
+    answers_path = submission / assignment.answers_file
+    wanted_answers = [a for a in exercise.answers if _wanted(a.visibility, options)]
+    given: dict = {}
+    unreadable = None
+    if wanted_answers or exercise.free_text:
+        try:
+            given = read_answers(answers_path)
+        except AnswersUnreadable as exc:
+            unreadable = str(exc)
+    expected: dict = {}
+    if wanted_answers and options.mode == "grade":
+        expected = read_answers(assignment.reference / assignment.answers_file)
+    for answer in wanted_answers:
+        start = time.perf_counter()
+        verdict = check_answer(answer, given, expected) if unreadable is None else None
+        passed = verdict is not None and verdict.ok
+        feedback = None if passed else Feedback(
+            summary=unreadable or f"answers.yaml '{answer.key}': {verdict.summary}",
+            details=verdict.details if verdict else (),
+        )
+        results.append(CheckResult(
+            exercise=exercise.id, check=answer.check_id,
+            description=f"hand-computed answer '{answer.key}' in answers.yaml",
+            points=answer.points, visibility=answer.visibility,  # type: ignore[arg-type]
+            status="passed" if passed else "failed", feedback=feedback,
+            seconds=round(time.perf_counter() - start, 4),
+        ))
+    return ExerciseResult(
+        id=exercise.id, title=exercise.title, file=exercise.file, checks=tuple(results),
+        free_text=free_text(exercise.free_text, given),
+    )
+
+
+def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, context: Context) -> CheckResult:
+    """Run one check; the student's failures fail it, the grader's own are errors."""
+    start = time.perf_counter()
+    status, feedback, mistake = "passed", None, None
+    try:
+        spec.run(context)
+    except CheckFailed as failed:
+        status, feedback, mistake = "failed", failed.feedback, failed.mistake
+    except AbortCheck as abort:
+        status, feedback = "failed", _abort_feedback(abort.failure, context)
+    except StudentFailure as failure:
+        status, feedback = "failed", _abort_feedback(failure, context)
+    except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
+        status, feedback = "error", Feedback(
+            summary=f"grader error ({type(exc).__name__}: {exc}); this is not your fault, "
+                    "please tell the course staff",
+            traceback=_grader_location(exc),
+        )
+    return CheckResult(
+        exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
+        visibility=config.visibility,  # type: ignore[arg-type]
+        status=status,  # type: ignore[arg-type]
+        feedback=feedback, mistake=mistake, notes=tuple(context.notes),
+        seconds=round(time.perf_counter() - start, 4),
+    )
+
+
+def _abort_feedback(failure: StudentFailure, context: Context) -> Feedback:
+    last = context.student.last_call
+    crash_trace = failure.traceback if isinstance(failure, (MissingPiece, StudentCrash)) else ""
+    summary = str(failure)
+    if isinstance(failure, StudentCrash) and last:
+        summary = f"{last[0]}() raised {failure}"
+    elif not isinstance(failure, MissingPiece) and last and not summary.startswith(last[0]):
+        summary = f"{last[0]}() {summary}"
+    missing = isinstance(failure, MissingPiece)
+    return Feedback(
+        summary=summary,
+        input=None if missing or not last else last[1].describe(),
+        traceback=crash_trace or None,
+        output=(context.student.output.strip() or None) if not missing else (context.student.import_output.strip() or None),
+        reproduce=None if missing else context.reproduce,
+    )
+
+
+def _grader_location(exc: BaseException) -> str:
+    """Where the grader failed, without source lines (they could quote a reference solution)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return "".join(f"  {Path(f.filename).name}:{f.lineno} in {f.name}\n" for f in frames[-4:])

@@ -1,0 +1,120 @@
+"""What grading produces: small frozen values that renderers only read.
+
+A :class:`GradeReport` holds one :class:`ExerciseResult` per exercise, each holding one
+:class:`CheckResult` per check. Scores are computed from the results, never stored.
+
+>>> result = CheckResult("attention", "matches_torch", "agrees with torch", 2.0, "public",
+...                      "passed")
+>>> result.score
+2.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator, Literal
+
+Status = Literal["passed", "failed", "error"]
+Visibility = Literal["public", "hidden"]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Why a check failed, in the one grammar every renderer uses.
+
+    ``summary`` says what failed; ``input`` the smallest failing input; ``details`` the
+    got-vs-expected lines; ``hint`` the likely mistake; ``traceback`` the student's frames
+    of a crash; ``output`` what the student's code printed; ``reproduce`` a command line.
+    """
+
+    summary: str
+    input: str | None = None
+    details: tuple[str, ...] = ()
+    hint: str | None = None
+    traceback: str | None = None
+    output: str | None = None
+    reproduce: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check on one submission.
+
+    ``status`` is "error" only when the grader itself failed (never the student's fault);
+    ``mistake`` is the id of the catalogued mistake the student's output matched, if any;
+    ``notes`` are remarks that cost nothing (a float64 result judged on its values, say).
+    """
+
+    exercise: str
+    check: str
+    description: str
+    points: float
+    visibility: Visibility
+    status: Status
+    feedback: Feedback | None = None
+    mistake: str | None = None
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return self.points if self.status == "passed" else 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    """All checks of one exercise, plus the free-text answers kept for a tutor."""
+
+    id: str
+    title: str
+    file: str
+    checks: tuple[CheckResult, ...]
+    free_text: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def score(self) -> float:
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.points for c in self.checks)
+
+
+@dataclass(frozen=True)
+class GradeReport:
+    """Everything one grading run found out about one submission.
+
+    ``mode`` is "check" (public checks, student self-check) or "grade" (all checks);
+    ``notes`` are run-level remarks every renderer shows (isolation level, say).
+    """
+
+    assignment: str
+    title: str
+    submission: str
+    mode: Literal["check", "grade"]
+    seed: int
+    exercises: tuple[ExerciseResult, ...]
+    started: str
+    seconds: float
+    grader_version: str
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def score(self) -> float:
+        return sum(e.score for e in self.exercises)
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.max_score for e in self.exercises)
+
+    def checks(self) -> Iterator[CheckResult]:
+        for exercise in self.exercises:
+            yield from exercise.checks
+
+    @property
+    def grader_errors(self) -> tuple[CheckResult, ...]:
+        return tuple(c for c in self.checks() if c.status == "error")

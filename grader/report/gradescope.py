@@ -1,0 +1,69 @@
+"""results.json in Gradescope's format, one test per check.
+
+Top level ``score``, ``max_score``, ``execution_time``, ``output``, ``tests``; each test has
+``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility`` and
+``extra_data`` with the exercise and check ids. Public checks are "visible"; hidden checks
+are "after_published", so students see them once the grades are published.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from grader.model import GradeReport
+from grader.report.text import check_text, points
+
+VISIBILITY = {"public": "visible", "hidden": "after_published"}
+
+
+def results(report: GradeReport) -> dict[str, Any]:
+    """The results.json content as a dict."""
+    tests = []
+    for e_number, exercise in enumerate(report.exercises, 1):
+        for c_number, check in enumerate(exercise.checks, 1):
+            tests.append({
+                "name": f"{exercise.title} · {check.check}: {check.description}",
+                "number": f"{e_number}.{c_number}",
+                "score": check.score,
+                "max_score": check.points,
+                "status": "passed" if check.passed else "failed",
+                "output": check_text(check),
+                "output_format": "text",
+                "visibility": VISIBILITY[check.visibility],
+                "extra_data": {
+                    "exercise": check.exercise,
+                    "check": check.check,
+                    "outcome": check.status,
+                    "mistake": check.mistake,
+                    "seconds": check.seconds,
+                },
+            })
+    errors = len(report.grader_errors)
+    summary = [
+        f"{report.title}: {points(report.score)}/{points(report.max_score)} points "
+        f"(seed {report.seed}, grader {report.grader_version})",
+        *report.notes,
+    ]
+    if errors:
+        summary.append(f"{errors} check(s) hit a grader error; this is not your fault, please tell the course staff.")
+    return {
+        "score": report.score,
+        "max_score": report.max_score,
+        "execution_time": report.seconds,
+        "output": "\n".join(summary),
+        "output_format": "text",
+        "tests": tests,
+        "extra_data": {
+            "assignment": report.assignment,
+            "mode": report.mode,
+            "seed": report.seed,
+            "started": report.started,
+            "grader_version": report.grader_version,
+            "submission": report.submission,
+        },
+    }
+
+
+def render_json(report: GradeReport) -> str:
+    return json.dumps(results(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,27 @@
+"""One self-contained HTML page per report: no external assets, all student text escaped.
+
+Jinja2 renders with autoescaping on, and the page's Content-Security-Policy forbids
+scripts and every external load, so even a string that slipped through could not act.
+"""
+
+from __future__ import annotations
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from grader.model import GradeReport
+from grader.report.text import clean, points
+
+_ENV = Environment(
+    loader=PackageLoader("grader.report", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters["points"] = points
+_ENV.filters["clean"] = clean
+
+
+def render_html(report: GradeReport) -> str:
+    """The report page as a string."""
+    percent = 100 * report.score / report.max_score if report.max_score else 0.0
+    return _ENV.get_template("report.html.j2").render(report=report, percent=percent)

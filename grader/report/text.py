@@ -1,0 +1,108 @@
+"""Plain-text feedback and the terminal summary.
+
+:func:`feedback_lines` is the one grammar every renderer shares::
+
+    scaled_dot_product_attention() differs from the expected result: mismatched 2/2 ...
+      smallest failing input: Q = [[0, 1]] (shape (1, 2)), ...
+      [0, 1]       got       0.62   expected       0.31
+      hint: Divide the scores by sqrt(d_k) before the softmax.
+      reproduce: grader check --exercise attention --seed 0
+"""
+
+from __future__ import annotations
+
+import re
+
+from grader.model import CheckResult, Feedback, GradeReport
+
+MAX_OUTPUT_LINES = 15
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(text: str) -> str:
+    """Student text made safe for a terminal: control characters (ANSI escapes) removed."""
+    return _CONTROL.sub("", text)
+
+
+def _indent(text: str, prefix: str, limit: int | None = None) -> list[str]:
+    lines = clean(text).rstrip().splitlines()
+    if limit is not None and len(lines) > limit:
+        lines = lines[:limit] + [f"... ({len(lines) - limit} more lines)"]
+    return [prefix + line for line in lines]
+
+
+def feedback_lines(feedback: Feedback) -> list[str]:
+    """What failed, on which input, got vs expected, hint, reproduce: as plain lines."""
+    lines = [clean(feedback.summary)]
+    if feedback.input:
+        lines.append(f"  smallest failing input: {clean(feedback.input)}")
+    lines += [f"    {clean(row)}" for row in feedback.details]
+    if feedback.traceback:
+        lines.append("  your code's traceback:")
+        lines += _indent(feedback.traceback, "    ")
+    if feedback.output:
+        lines.append("  your code printed:")
+        lines += _indent(feedback.output, "    | ", MAX_OUTPUT_LINES)
+    if feedback.hint:
+        lines.append(f"  hint: {feedback.hint}")
+    if feedback.reproduce:
+        lines.append(f"  reproduce: {feedback.reproduce}")
+    return lines
+
+
+def check_text(result: CheckResult) -> str:
+    """The text of one check for results.json and JUnit: feedback, then notes."""
+    lines = feedback_lines(result.feedback) if result.feedback else ["passed"]
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def points(value: float) -> str:
+    return f"{value:g}"
+
+
+class _Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+
+def render_terminal(report: GradeReport, color: bool = False, width: int = 88) -> str:
+    """A summary a student reads at a glance: a line per check, then what failed and why."""
+    style = _Style(color)
+    mark = {"passed": style("✓", "32"), "failed": style("✗", "31"), "error": style("!", "33")}
+    verb = "check (public checks only)" if report.mode == "check" else "grade (all checks)"
+    lines = [
+        style(f"{report.title}", "1"),
+        f"submission {report.submission} · {verb} · seed {report.seed} · {report.seconds:.1f} s",
+        "",
+    ]
+    for exercise in report.exercises:
+        head = f"{exercise.title} ({exercise.file})"
+        score = f"{points(exercise.score)}/{points(exercise.max_score)}"
+        lines.append(style(f"{head:<{width - 10}}{score:>10}", "1"))
+        for check in exercise.checks:
+            label = f"  {mark[check.status]} {check.check}: {check.description}"
+            visible = len(label) - (len(mark[check.status]) - 1)
+            pad = max(1, width - 10 - visible)
+            lines.append(f"{label}{' ' * pad}{points(check.score):>5}/{points(check.points):<4}")
+    failed = [c for c in report.checks() if not c.passed]
+    if failed:
+        lines += ["", style("What to look at", "1")]
+        for check in failed:
+            lines.append("")
+            lines.append(style(f"{check.exercise} · {check.check}", "31" if check.status == "failed" else "33"))
+            if check.feedback:
+                lines += ["  " + line for line in feedback_lines(check.feedback)]
+    notes = sorted({f"{c.exercise} · {c.check}: {n}" for c in report.checks() for n in c.notes})
+    if notes or report.notes:
+        lines += ["", style("Notes", "1")] + [f"  {n}" for n in (*report.notes, *notes)]
+    total = f"{points(report.score)}/{points(report.max_score)} points"
+    errors = len(report.grader_errors)
+    tail = style(f"Total: {total}", "1")
+    if errors:
+        tail += style(f"  ({errors} grader error(s): not your fault, please tell the course staff)", "33")
+    lines += ["", tail]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,177 @@
+"""The parent's side of the boundary: start the zygote, fork workers, talk to them.
+
+>>> with Sandbox() as sandbox:                                # doctest: +SKIP
+...     worker = sandbox.spawn(Path("submission"))
+...     worker.request({"op": "import", "module": "attention"}, timeout=10)
+
+A request that does not finish within its time limit kills the worker's whole session
+and raises :class:`WorkerLost`; so does a worker that dies during a call. The caller
+spawns a new worker (about 20 ms) and carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from grader.errors import ProtocolError, SandboxError, WorkerLost
+
+# The codec imports torch (about 2 s); it is imported on first use, so that the zygote is
+# already starting while the parent imports torch.
+DEFAULT_MAX_MESSAGE = 512 * 1024 * 1024
+
+# What the worker may see of the environment; nothing of the grader's own settings.
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT")
+_ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONHASHSEED": "0",
+}
+
+
+def worker_environment() -> dict[str, str]:
+    """A clean environment for the zygote and its workers."""
+    env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith("OPENBLAS_CORE")}
+    env.update(_ONE_THREAD)
+    return env
+
+
+class Worker:
+    """One live worker process and the socket to it."""
+
+    def __init__(self, pid: int, sock: socket.socket, folder: Path, max_message: int) -> None:
+        self.pid, self.sock, self.folder, self.max_message = pid, sock, folder, max_message
+        self.alive = True
+
+    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request and wait at most ``timeout`` seconds for the reply.
+
+        Raises :class:`WorkerLost` (the worker is killed) on time-out or death, and
+        :class:`ProtocolError` for a malformed reply (the worker is killed too).
+        """
+        from grader.sandbox import codec
+
+        if not self.alive:
+            raise WorkerLost("the worker is no longer running")
+        try:
+            self.sock.settimeout(None)
+            codec.write_message(self.sock, message)
+            self.sock.settimeout(max(timeout, 0.001))
+            return codec.read_message(self.sock, self.max_message)
+        except (socket.timeout, TimeoutError):
+            self.kill()
+            raise WorkerLost(f"did not finish within the time limit of {timeout:g} s") from None
+        except (EOFError, ConnectionError, BrokenPipeError):
+            self.kill()
+            raise WorkerLost("the process running your code ended unexpectedly "
+                             "(exit(), os._exit() or a crash)") from None
+        except ProtocolError:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """Kill the worker and everything in its session; idempotent."""
+        if self.alive:
+            self.alive = False
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.sock.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Sandbox:
+    """Owns the zygote process for one grading run; use as a context manager.
+
+    ``preload`` names modules the zygote imports before forking (torchvision, matplotlib),
+    so that every worker starts with them loaded.
+    """
+
+    def __init__(self, max_message: int = DEFAULT_MAX_MESSAGE, preload: tuple[str, ...] = ()) -> None:
+        self.max_message = max_message
+        parent_end, child_end = socket.socketpair()
+        self._scratch = Path(tempfile.mkdtemp(prefix="grader-"))
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "grader.sandbox.zygote", str(child_end.fileno()), *preload],
+                pass_fds=[child_end.fileno()],
+                env=worker_environment(),
+                cwd=self._scratch,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SandboxError(f"could not start the sandbox: {exc}") from exc
+        finally:
+            child_end.close()
+        self._control = parent_end
+        self._workers: list[Worker] = []
+
+    def spawn(self, submission: Path, timeout: float = 60.0) -> Worker:
+        """Fork a fresh worker whose working folder is a private copy of ``submission``."""
+        folder = Path(tempfile.mkdtemp(prefix="w-", dir=self._scratch))
+        copy_submission(submission, folder)
+        try:
+            self._control.settimeout(timeout)
+            self._control.sendall(json.dumps({"op": "spawn", "folder": str(folder)}).encode() + b"\n")
+            data, fds, _, _ = socket.recv_fds(self._control, 4096, 1)
+            while data and not data.endswith(b"\n"):
+                data += self._control.recv(4096)
+        except (OSError, socket.timeout) as exc:
+            raise SandboxError(f"the sandbox did not start a worker: {exc}") from exc
+        if not data or len(fds) != 1:
+            raise SandboxError("the sandbox process ended while starting a worker")
+        pid = int(json.loads(data)["pid"])
+        worker = Worker(pid, socket.socket(fileno=fds[0]), folder, self.max_message)
+        self._workers = [w for w in self._workers if w.alive] + [worker]
+        return worker
+
+    def close(self) -> None:
+        """Kill every worker and the zygote, and remove the scratch folders."""
+        for worker in self._workers:
+            worker.kill()
+        self._control.close()
+        try:
+            os.killpg(self._process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self._process.wait()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def copy_submission(source: Path, target: Path, max_bytes: int = 50 * 1024 * 1024) -> None:
+    """Copy the regular files of a submission (no links, no special files) into ``target``.
+
+    Links are not followed: a link to /etc/passwd in place of a file is left out.
+    """
+    total = 0
+    for path in sorted(source.rglob("*")) if source.is_dir() else []:
+        if path.is_symlink() or not path.is_file():
+            continue
+        rel = path.relative_to(source)
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            continue
+        total += path.stat().st_size
+        if total > max_bytes:
+            break
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / rel)
+

@@ -1,0 +1,220 @@
+"""The request loop that runs in the worker child, next to the student's code.
+
+Everything here runs in the untrusted process. It answers requests from the parent:
+
+    {"op": "import", "module": "attention"}        import attention.py from the scratch folder
+    {"op": "call", "module": ..., "function": ..., "args": [...], "kwargs": {...},
+     "watch": ["conv*"]}                           call it; report watched torch ops it used
+    {"op": "build", "spec": {...}}                 build a model from a spec; returns a handle
+    {"op": "call_method", "handle": 3, "method": "forward", "args": [...], "kwargs": {...}}
+    {"op": "release", "handles": [3]}
+
+and replies ``{"ok": true, "value": ..., "stdout": ..., "used": [...]}`` or ``{"ok": false,
+"error": {"type", "message", "traceback"}, "stdout": ...}``. Nothing here decides anything:
+the parent treats every reply as untrusted data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import importlib.util
+import io
+import os
+import random
+import socket
+import sys
+import traceback
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from grader.sandbox import codec
+from grader.sandbox.codec import Handle
+from grader.sandbox.models import build_model
+
+OUTPUT_CAP = 20_000
+
+
+class CappedText(io.StringIO):
+    """A stdout replacement that keeps at most ``cap`` characters of what is printed."""
+
+    def __init__(self, cap: int = OUTPUT_CAP) -> None:
+        super().__init__()
+        self.cap = cap
+        self.dropped = 0
+
+    def write(self, s: str) -> int:
+        room = self.cap - self.tell()
+        if room > 0:
+            super().write(s[:room])
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        note = f"\n... ({self.dropped} more characters not shown)" if self.dropped else ""
+        return self.getvalue() + note
+
+
+class OpWatcher(TorchFunctionMode):
+    """Records which watched torch functions run while a graded function runs.
+
+    A torch-function mode sees every call that goes through torch's override machinery:
+    ``F.conv2d`` even through an alias saved at import, ``torch.conv2d``, ``nn.Conv2d``
+    (which calls ``F.conv2d``), tensor methods and ``torch.ops.aten.*`` packets. Names are
+    matched against the exercise's ``forbidden`` patterns (fnmatch).
+    """
+
+    def __init__(self, patterns: list[str], seen: set[str]) -> None:
+        super().__init__()
+        self.patterns, self.seen = patterns, seen
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        name = getattr(func, "__name__", "")
+        if any(fnmatch.fnmatchcase(name, p) for p in self.patterns):
+            self.seen.add(name)
+        return func(*args, **(kwargs or {}))
+
+
+class Worker:
+    """State of one worker: the student's modules and the objects kept behind handles."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = os.path.realpath(folder)
+        self.modules: dict[str, ModuleType] = {}
+        self.objects: dict[int, Any] = {}
+
+    def keep(self, value: Any) -> Handle | None:
+        """Keep a module or optimizer in the worker; anything else is not kept."""
+        if not isinstance(value, (nn.Module, torch.optim.Optimizer)):
+            return None
+        for number, obj in self.objects.items():
+            if obj is value:
+                return Handle(number, type(value).__name__)
+        number = len(self.objects) + 1
+        while number in self.objects:
+            number += 1
+        self.objects[number] = value
+        return Handle(number, type(value).__name__)
+
+    def resolve(self, value: Any) -> Any:
+        """Replace handles in call arguments by the objects they stand for."""
+        if isinstance(value, Handle):
+            return self.objects[value.id]
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.resolve(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.resolve(v) for k, v in value.items()}
+        return value
+
+    def import_module(self, name: str) -> ModuleType:
+        if name not in self.modules:
+            path = os.path.join(self.folder, f"{name}.py")
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None or not os.path.isfile(path):
+                raise FileNotFoundError(f"{name}.py not found")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except BaseException:
+                del sys.modules[name]
+                raise
+            self.modules[name] = module
+        return self.modules[name]
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "import":
+            module = self.import_module(request["module"])
+            names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
+            return {"value": names}
+        if op == "build":
+            return {"value": build_model(request["spec"])}
+        if op == "release":
+            for number in request.get("handles", []):
+                self.objects.pop(number, None)
+            return {"value": None}
+        if op in ("call", "call_method"):
+            if op == "call":
+                target = getattr(self.import_module(request["module"]), request["function"])
+            else:
+                target = getattr(self.objects[request["handle"]], request["method"])
+            args = self.resolve(request.get("args", []))
+            kwargs = self.resolve(request.get("kwargs", {}))
+            patterns = list(request.get("watch", []))
+            seen: set[str] = set()
+            _reseed()
+            if patterns:
+                with OpWatcher(patterns, seen):
+                    value = target(*args, **kwargs)
+            else:
+                value = target(*args, **kwargs)
+            return {"value": value, "used": sorted(seen)}
+        raise ValueError(f"unknown request {op!r}")
+
+
+def _reseed() -> None:
+    """Same seeds before every call, so that random student code is reproducible."""
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+def student_traceback(exc: BaseException, folder: str) -> str:
+    """The traceback of ``exc`` with the grader's frames removed and paths made relative."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if os.path.realpath(frame.filename).startswith(folder + os.sep)
+    ]
+    for frame in frames:
+        frame.filename = os.path.relpath(os.path.realpath(frame.filename), folder)
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)
+
+
+def serve(sock: socket.socket, folder: str) -> None:
+    """Answer requests on ``sock`` until it closes. Never returns normally otherwise."""
+    worker = Worker(folder)
+    while True:
+        try:
+            request = codec.read_message(sock)
+        except EOFError:
+            return
+        output = CappedText()
+        try:
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                reply = {"ok": True, **worker.handle(request)}
+        except BaseException as exc:  # student code may raise anything, SystemExit included
+            reply = {
+                "ok": False,
+                "error": {
+                    "type": type(exc).__name__,
+                    "message": str_of(exc)[:2000],
+                    "traceback": student_traceback(exc, worker.folder)[-8000:],
+                },
+            }
+        reply["stdout"] = output.text()
+        try:
+            codec.write_message(sock, reply, worker.keep)
+        except BaseException as exc:  # an unsendable reply is the student's value's fault
+            codec.write_message(sock, {"ok": False, "error": {
+                "type": "ReturnValueError", "message": codec.safe_repr(exc, 500), "traceback": ""},
+                "stdout": output.text()})
+
+
+def str_of(exc: BaseException) -> str:
+    """``str(exc)`` that survives an exception whose ``__str__`` raises."""
+    try:
+        return str(exc)
+    except BaseException:
+        return f"<{type(exc).__name__} whose message could not be shown>"

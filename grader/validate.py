@@ -1,0 +1,125 @@
+"""``grader validate``: the reference scores full marks and every catalogued mistake is caught.
+
+For each mistake, a submission is made from the reference with that one function replaced
+by the buggy variant, and graded on its own exercise: the mistake is *caught* when the
+exercise loses points, and *diagnosed* when a failed check also named it in its hint.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.catalogue import Mistake
+from grader.config import AssignmentConfig, ExerciseConfig
+from grader.errors import GraderError
+from grader.grading import Options, grade
+from grader.loading import load_mistakes, mistakes_file
+from grader.model import GradeReport
+from grader.sandbox.client import Sandbox
+
+MIN_MISTAKES = 3
+
+
+@dataclass(frozen=True)
+class MistakeOutcome:
+    """How the checks of its exercise fared against one catalogued mistake."""
+
+    exercise: str
+    mistake: str
+    score: float
+    max_score: float
+    failed_checks: tuple[str, ...]
+    diagnosed: bool
+    grader_errors: int
+
+    @property
+    def caught(self) -> bool:
+        return self.score < self.max_score
+
+
+@dataclass(frozen=True)
+class Validation:
+    assignment: str
+    reference: GradeReport
+    outcomes: tuple[MistakeOutcome, ...]
+    thin_exercises: tuple[tuple[str, int], ...]
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.reference.score == self.reference.max_score
+            and not self.reference.grader_errors
+            and all(o.caught and not o.grader_errors for o in self.outcomes)
+            and not self.thin_exercises
+        )
+
+
+def mutant(assignment: AssignmentConfig, exercise: ExerciseConfig, mistake: Mistake, target: Path) -> Path:
+    """A copy of the reference submission with ``mistake.function`` replaced by the variant."""
+    shutil.copytree(assignment.reference, target, ignore=shutil.ignore_patterns("mistakes", "__pycache__"))
+    module = exercise.module
+    name = mistake.impl.__name__
+    (target / f"_reference_{module}.py").write_text((target / exercise.file).read_text())
+    shutil.copyfile(mistakes_file(assignment, exercise), target / f"_mistakes_{module}.py")
+    (target / exercise.file).write_text(
+        f"from _reference_{module} import *  # noqa: F401,F403\n"
+        f"from _mistakes_{module} import {name} as {mistake.function}  # noqa: F401\n"
+    )
+    return target
+
+
+def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = None) -> Validation:
+    """Grade the reference, then every catalogued mistake on its own exercise."""
+    reference = grade(assignment, assignment.reference, sandbox,
+                      Options(mode="grade", seed=seed, submission_label=str(assignment.reference)))
+    outcomes, thin = [], []
+    for exercise in assignment.exercises:
+        mistakes = load_mistakes(assignment, exercise)
+        if len(mistakes) < MIN_MISTAKES:
+            thin.append((exercise.id, len(mistakes)))
+        for mistake in mistakes:
+            module = getattr(mistake.impl, "__module__", "")
+            if not module.startswith("_grader_mistakes."):
+                raise GraderError(f"mistake {exercise.id}.{mistake.id}: its impl must be defined in "
+                                  f"{mistakes_file(assignment, exercise).name}")
+            with tempfile.TemporaryDirectory(prefix="grader-mutant-") as tmp:
+                folder = mutant(assignment, exercise, mistake, Path(tmp) / "submission")
+                report = grade(assignment, folder, sandbox, Options(mode="grade", seed=seed, exercises=(exercise.id,)))
+            result = report.exercises[0]
+            outcomes.append(MistakeOutcome(
+                exercise=exercise.id, mistake=mistake.id, score=result.score, max_score=result.max_score,
+                failed_checks=tuple(c.check for c in result.checks if not c.passed),
+                diagnosed=any(c.mistake == mistake.id for c in result.checks),
+                grader_errors=sum(c.status == "error" for c in result.checks),
+            ))
+    return Validation(assignment.id, reference, tuple(outcomes), tuple(thin))
+
+
+def render_validation(validation: Validation) -> str:
+    """The validation as terminal text."""
+    ref = validation.reference
+    lines = [f"assignment {validation.assignment}",
+             f"  reference: {ref.score:g}/{ref.max_score:g} points" + ("" if ref.score == ref.max_score else "  <- not full marks")]
+    for check in ref.checks():
+        if not check.passed:
+            lines.append(f"    ✗ {check.exercise}.{check.check}: {check.feedback.summary if check.feedback else check.status}")
+    current = None
+    for outcome in validation.outcomes:
+        if outcome.exercise != current:
+            current = outcome.exercise
+            count = sum(o.exercise == current for o in validation.outcomes)
+            caught = sum(o.exercise == current and o.caught for o in validation.outcomes)
+            lines.append(f"  {current}: {caught}/{count} catalogued mistakes caught")
+        mark = "✓" if outcome.caught and not outcome.grader_errors else "✗"
+        what = (f"loses {outcome.max_score - outcome.score:g}/{outcome.max_score:g} points "
+                f"({', '.join(outcome.failed_checks)})" if outcome.caught else "NOT CAUGHT: scores full marks")
+        named = "; named in the hint" if outcome.diagnosed else ""
+        errors = f"; {outcome.grader_errors} grader error(s)" if outcome.grader_errors else ""
+        lines.append(f"    {mark} {outcome.mistake}: {what}{named}{errors}")
+    for exercise, count in validation.thin_exercises:
+        lines.append(f"  ✗ {exercise}: only {count} catalogued mistake(s), at least {MIN_MISTAKES} expected")
+    lines.append("validation passed" if validation.ok else "validation FAILED")
+    return "\n".join(lines) + "\n"
