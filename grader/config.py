@@ -87,6 +87,7 @@ class AssignmentConfig:
     limits: Limits
     max_examples: int
     seed: int
+    shrink_seconds: float = 1.0
     preload: tuple[str, ...] = ()
 
     def exercise(self, exercise_id: str) -> ExerciseConfig:
@@ -121,6 +122,9 @@ def load_config(path: Path) -> Config:
         where = f" (line {mark.line + 1})" if mark else ""
         raise ConfigError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from exc
     return _Reader(path).config(raw)
+
+
+HYPOTHESIS_KEYS = {"max_examples", "seed", "shrink_seconds"}
 
 
 class _Reader:
@@ -171,16 +175,19 @@ class _Reader:
         top = self.mapping(raw, "", {"defaults", "assignments"}, {"assignments"})
         defaults = self.mapping(top.get("defaults", {}), "defaults", {"limits", "hypothesis"})
         limits = self.limits(defaults.get("limits", {}), "defaults.limits", Limits())
-        hypo = self.mapping(defaults.get("hypothesis", {}), "defaults.hypothesis", {"max_examples", "seed"})
-        examples = self.number(hypo.get("max_examples", 25), "defaults.hypothesis.max_examples", 1, True)
-        seed = self.number(hypo.get("seed", 0), "defaults.hypothesis.seed", 0, True)
+        hypo = self.mapping(defaults.get("hypothesis", {}), "defaults.hypothesis", HYPOTHESIS_KEYS)
+        base = {
+            "max_examples": self.number(hypo.get("max_examples", 25), "defaults.hypothesis.max_examples", 1, True),
+            "seed": self.number(hypo.get("seed", 0), "defaults.hypothesis.seed", 0, True),
+            "shrink_seconds": float(self.number(hypo.get("shrink_seconds", 1.0), "defaults.hypothesis.shrink_seconds", 0.0)),
+        }
         assignments = self.mapping(top["assignments"], "assignments", set(top["assignments"] or {}))
         if not assignments:
             raise self.fail("assignments", "no assignment defined")
         return Config(
             self.path,
             {
-                str(aid): self.assignment(str(aid), body, limits, examples, seed)
+                str(aid): self.assignment(str(aid), body, limits, base)
                 for aid, body in assignments.items()
             },
         )
@@ -198,11 +205,11 @@ class _Reader:
     def path_of(self, value: Any, where: str) -> Path:
         return self.root / self.text(value, where)
 
-    def assignment(self, aid: str, raw: Any, limits: Limits, examples: int, seed: int) -> AssignmentConfig:
+    def assignment(self, aid: str, raw: Any, limits: Limits, base: dict[str, Any]) -> AssignmentConfig:
         where = f"assignments.{aid}"
         keys = {"title", "templates", "reference", "checks", "answers", "exercises", "limits", "hypothesis", "preload"}
         body = self.mapping(raw, where, keys, {"title", "templates", "reference", "checks", "exercises"})
-        hypo = self.mapping(body.get("hypothesis", {}), f"{where}.hypothesis", {"max_examples", "seed"})
+        hypo = self.mapping(body.get("hypothesis", {}), f"{where}.hypothesis", HYPOTHESIS_KEYS)
         exercises_raw = self.mapping(body["exercises"], f"{where}.exercises", set(body["exercises"] or {}))
         if not exercises_raw:
             raise self.fail(f"{where}.exercises", "no exercise defined")
@@ -219,8 +226,9 @@ class _Reader:
             answers_file=self.text(body.get("answers", "answers.yaml"), f"{where}.answers"),
             exercises=exercises,
             limits=self.limits(body.get("limits", {}), f"{where}.limits", limits),
-            max_examples=self.number(hypo.get("max_examples", examples), f"{where}.hypothesis.max_examples", 1, True),
-            seed=self.number(hypo.get("seed", seed), f"{where}.hypothesis.seed", 0, True),
+            max_examples=self.number(hypo.get("max_examples", base["max_examples"]), f"{where}.hypothesis.max_examples", 1, True),
+            seed=self.number(hypo.get("seed", base["seed"]), f"{where}.hypothesis.seed", 0, True),
+            shrink_seconds=float(self.number(hypo.get("shrink_seconds", base["shrink_seconds"]), f"{where}.hypothesis.shrink_seconds")),
             preload=self.names(body.get("preload", []), f"{where}.preload"),
         )
 

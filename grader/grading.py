@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 import traceback
 import zlib
@@ -66,9 +67,10 @@ def _wanted(visibility: str, options: Options) -> bool:
 
 def reproduce_command(assignment: AssignmentConfig, exercise: ExerciseConfig, visibility: str,
                       options: Options, seed: int) -> str:
+    folder = shlex.quote(options.submission_label or "SUBMISSION")
     if visibility == "public" and options.mode == "check":
-        return f"grader check --exercise {exercise.id} --seed {seed}"
-    return f"grader grade SUBMISSION --assignment {assignment.id} --exercise {exercise.id} --seed {seed}"
+        return f"grader check {folder} --exercise {exercise.id} --seed {seed}"
+    return f"grader grade {folder} --assignment {assignment.id} --exercise {exercise.id} --seed {seed}"
 
 
 def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submission: Path,
@@ -89,6 +91,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
                 max_examples=config.max_examples or assignment.max_examples,
                 seed=zlib.crc32(f"{seed}:{exercise.id}:{config.id}".encode()),
                 reproduce=reproduce_command(assignment, exercise, config.visibility, options, seed),
+                shrink_seconds=assignment.shrink_seconds,
             )
             results.append(run_check(specs[config.id], config, exercise, context))
     finally:
@@ -133,7 +136,8 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
     try:
         spec.run(context)
     except CheckFailed as failed:
-        status, feedback, mistake = "failed", failed.feedback, failed.mistake
+        explained = context.explain(failed)
+        status, feedback, mistake = "failed", explained.feedback, explained.mistake
     except AbortCheck as abort:
         status, feedback = "failed", _abort_feedback(abort.failure, context)
     except StudentFailure as failure:
@@ -142,7 +146,7 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
         status, feedback = "error", Feedback(
             summary=f"grader error ({type(exc).__name__}: {exc}); this is not your fault, "
                     "please tell the course staff",
-            traceback=_grader_location(exc),
+            details=("where the grader failed:", *_grader_location(exc)),
         )
     return CheckResult(
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
@@ -171,7 +175,7 @@ def _abort_feedback(failure: StudentFailure, context: Context) -> Feedback:
     )
 
 
-def _grader_location(exc: BaseException) -> str:
+def _grader_location(exc: BaseException) -> tuple[str, ...]:
     """Where the grader failed, without source lines (they could quote a reference solution)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    return "".join(f"  {Path(f.filename).name}:{f.lineno} in {f.name}\n" for f in frames[-4:])
+    return tuple(f"  {Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames[-4:])

@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -100,12 +100,18 @@ def _nested(value: Any) -> str:
 
 
 class CheckFailed(AssertionError):
-    """Raised in a check body to fail the check with this feedback."""
+    """Raised in a check body to fail the check with this feedback.
 
-    def __init__(self, feedback: Feedback, mistake: str | None = None) -> None:
+    ``subject`` is the failing call (function, arguments, the student's value); the
+    runner compares it with the catalogue once, after shrinking, to add a hint.
+    """
+
+    def __init__(self, feedback: Feedback, mistake: str | None = None,
+                 subject: tuple[str, "Call", Any] | None = None) -> None:
         super().__init__(feedback.summary)
         self.feedback = feedback
         self.mistake = mistake
+        self.subject = subject
 
 
 class MissingPiece(StudentFailure):
@@ -275,8 +281,10 @@ class Context:
     """Everything one check needs; created by the runner for each check."""
 
     def __init__(self, *, student: Student, exercise: ExerciseConfig, reference: ModuleType | None,
-                 mistakes: tuple[Mistake, ...], max_examples: int, seed: int, reproduce: str) -> None:
+                 mistakes: tuple[Mistake, ...], max_examples: int, seed: int, reproduce: str,
+                 shrink_seconds: float = 1.0) -> None:
         self.student, self.exercise = student, exercise
+        self.shrink_seconds = shrink_seconds
         self._reference, self.mistakes = reference, mistakes
         self.max_examples, self.seed, self.reproduce = max_examples, seed, reproduce
         self.notes: list[str] = []
@@ -314,20 +322,21 @@ class Context:
 
     def failure(self, function: str, call: Call | None, summary: str, details: tuple[str, ...] = (),
                 got: Any = None) -> CheckFailed:
-        """A :class:`CheckFailed` with the input, the student's output and a hint."""
-        mistake = self.diagnose(function, call, got) if call is not None and got is not None else None
+        """A :class:`CheckFailed` with the input and what the student's code printed."""
         output = self.student.output.strip() or None
-        return CheckFailed(
-            Feedback(
-                summary=summary,
-                input=call.describe() if call is not None else None,
-                details=details,
-                hint=mistake.hint if mistake else None,
-                output=output,
-                reproduce=self.reproduce,
-            ),
-            mistake.id if mistake else None,
-        )
+        feedback = Feedback(summary=summary, input=call.describe() if call is not None else None,
+                            details=details, output=output, reproduce=self.reproduce)
+        subject = (function, call, got) if call is not None and got is not None else None
+        return CheckFailed(feedback, subject=subject)
+
+    def explain(self, failed: CheckFailed) -> CheckFailed:
+        """The same failure with a hint, when the student's value matches a catalogued mistake."""
+        if failed.subject is None or failed.feedback.hint:
+            return failed
+        mistake = self.diagnose(*failed.subject)
+        if mistake is None:
+            return failed
+        return CheckFailed(replace(failed.feedback, hint=mistake.hint), mistake.id, failed.subject)
 
     def expect(self, function: str, call: Call, expected: Any, *, rtol: float = 1e-4, atol: float = 1e-5,
                what: str | None = None) -> Any:
@@ -366,13 +375,15 @@ class Context:
 
     def for_all(self, function: str, calls: st.SearchStrategy[Call], body: Callable[[Call], None], *,
                 max_examples: int | None = None) -> None:
-        """Run ``body`` on examples drawn by hypothesis; on failure, report the smallest.
+        """Run ``body`` on examples drawn by hypothesis; on failure, report the smallest found.
 
-        ``body`` raises :class:`CheckFailed`; a crash of the student's code is reported
-        with the smallest input that crashes it. Hypothesis replays the shrunk example
-        last, so the exception that escapes belongs to it.
+        ``body`` raises :class:`CheckFailed`; a crash of the student's code is reported with
+        the smallest input that crashes it. Shrinking stops after ``shrink_seconds``: the
+        shrinker only ever moves to a smaller failing example, so the last failure seen is
+        the smallest found so far, and it is a real one.
         """
-        last: list[Call] = []
+        failures: list[tuple[Call, Exception]] = []
+        shrink_started: list[float] = []
 
         @settings(
             max_examples=max_examples or self.max_examples,
@@ -388,25 +399,39 @@ class Context:
         @hypothesis.seed(self.seed)
         @given(calls)
         def run(call: Call) -> None:
-            last[:] = [call]
-            body(call)
+            if shrink_started and time.monotonic() - shrink_started[0] > self.shrink_seconds:
+                raise _ShrinkingDone()
+            try:
+                body(call)
+            except (CheckFailed, StudentCrash) as failure:
+                failures.append((call, failure))
+                shrink_started[:] = shrink_started or [time.monotonic()]
+                raise
 
         try:
             run()
-        except StudentCrash as crash:
+        except (_ShrinkingDone, CheckFailed, StudentCrash):
+            call, failure = failures[-1]
+            if isinstance(failure, CheckFailed):
+                raise failure from None
+            crash = failure
+            assert isinstance(crash, StudentCrash)
             raise CheckFailed(Feedback(
                 summary=f"{function}() raised {crash}",
-                input=last[0].describe() if last else None,
+                input=call.describe(),
                 traceback=crash.traceback or None,
-                output=self.student.output.strip() or None,
                 reproduce=self.reproduce,
             )) from None
         except Flaky:
             raise CheckFailed(Feedback(
                 summary=f"{function}() gave different results for the same input; make it deterministic",
-                input=last[0].describe() if last else None,
+                input=failures[-1][0].describe() if failures else None,
                 reproduce=self.reproduce,
             )) from None
+
+
+class _ShrinkingDone(BaseException):
+    """Ends a hypothesis run whose shrinking time is up (hypothesis catches only Exception)."""
 
 
 __all__ = ["Call", "CheckFailed", "CheckSpec", "Comparison", "Context", "ModelArg", "Student", "check"]

@@ -82,12 +82,12 @@ def render_terminal(report: GradeReport, color: bool = False, width: int = 88) -
     for exercise in report.exercises:
         head = f"{exercise.title} ({exercise.file})"
         score = f"{points(exercise.score)}/{points(exercise.max_score)}"
-        lines.append(style(f"{head:<{width - 10}}{score:>10}", "1"))
+        lines.append(style(f"{head:<{width - 8}}{score:>8}", "1"))
         for check in exercise.checks:
-            label = f"  {mark[check.status]} {check.check}: {check.description}"
-            visible = len(label) - (len(mark[check.status]) - 1)
-            pad = max(1, width - 10 - visible)
-            lines.append(f"{label}{' ' * pad}{points(check.score):>5}/{points(check.points):<4}")
+            room = width - 40
+            description = check.description if len(check.description) <= room else check.description[: room - 1] + "…"
+            lines.append(f"  {mark[check.status]} {points(check.score):>3}/{points(check.points):<3} "
+                         f"{check.check:<28} {description}")
     failed = [c for c in report.checks() if not c.passed]
     if failed:
         lines += ["", style("What to look at", "1")]
