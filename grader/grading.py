@@ -19,7 +19,7 @@ from typing import Literal
 
 from grader import __version__
 from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
-from grader.checks.core import CheckFailed, CheckSpec, Context, MissingPiece, Student
+from grader.checks.core import CheckFailed, CheckSpec, Context, MissingPiece, Student, TimeBudgetSpent
 from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig
 from grader.errors import AbortCheck, StudentCrash, StudentFailure
 from grader.loading import load_checks, load_mistakes, load_reference
@@ -36,6 +36,7 @@ class Options:
     exercises: tuple[str, ...] = ()
     exercise_seconds: float | None = None
     submission_label: str | None = None
+    shrink_seconds: float | None = None
 
 
 def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, options: Options) -> GradeReport:
@@ -91,7 +92,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
                 max_examples=config.max_examples or assignment.max_examples,
                 seed=zlib.crc32(f"{seed}:{exercise.id}:{config.id}".encode()),
                 reproduce=reproduce_command(assignment, exercise, config.visibility, options, seed),
-                shrink_seconds=assignment.shrink_seconds,
+                shrink_seconds=assignment.shrink_seconds if options.shrink_seconds is None else options.shrink_seconds,
             )
             results.append(run_check(specs[config.id], config, exercise, context))
     finally:
@@ -133,6 +134,7 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
     """Run one check; the student's failures fail it, the grader's own are errors."""
     start = time.perf_counter()
     status, feedback, mistake = "passed", None, None
+    context.student.begin_check()
     try:
         spec.run(context)
     except CheckFailed as failed:
@@ -163,9 +165,9 @@ def _abort_feedback(failure: StudentFailure, context: Context) -> Feedback:
     summary = str(failure)
     if isinstance(failure, StudentCrash) and last:
         summary = f"{last[0]}() raised {failure}"
-    elif not isinstance(failure, MissingPiece) and last and not summary.startswith(last[0]):
+    elif last and not summary.startswith(last[0]):
         summary = f"{last[0]}() {summary}"
-    missing = isinstance(failure, MissingPiece)
+    missing = isinstance(failure, (MissingPiece, TimeBudgetSpent))
     return Feedback(
         summary=summary,
         input=None if missing or not last else last[1].describe(),

@@ -22,13 +22,15 @@ Visibility = Literal["public", "hidden"]
 class Feedback:
     """Why a check failed, in the one grammar every renderer uses.
 
-    ``summary`` says what failed; ``input`` the smallest failing input; ``details`` the
+    ``summary`` says what failed; ``input`` the failing input (``input_label`` says whether
+    hypothesis shrank it: "smallest failing input"); ``details`` the
     got-vs-expected lines; ``hint`` the likely mistake; ``traceback`` the student's frames
     of a crash; ``output`` what the student's code printed; ``reproduce`` a command line.
     """
 
     summary: str
     input: str | None = None
+    input_label: str = "failing input"
     details: tuple[str, ...] = ()
     hint: str | None = None
     traceback: str | None = None

@@ -87,7 +87,9 @@ def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = 
                                   f"{mistakes_file(assignment, exercise).name}")
             with tempfile.TemporaryDirectory(prefix="grader-mutant-") as tmp:
                 folder = mutant(assignment, exercise, mistake, Path(tmp) / "submission")
-                report = grade(assignment, folder, sandbox, Options(mode="grade", seed=seed, exercises=(exercise.id,)))
+                # Shrinking makes feedback readable; here only "caught or not" matters.
+                report = grade(assignment, folder, sandbox, Options(
+                    mode="grade", seed=seed, exercises=(exercise.id,), shrink_seconds=0.1))
             result = report.exercises[0]
             outcomes.append(MistakeOutcome(
                 exercise=exercise.id, mistake=mistake.id, score=result.score, max_score=result.max_score,

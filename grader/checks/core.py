@@ -45,6 +45,7 @@ from grader.sandbox.codec import Handle
 from grader.sandbox.models import build_model, describe as describe_model
 
 INLINE_ELEMENTS = 16
+SHRUNK = "smallest failing input"
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,10 @@ class CheckFailed(AssertionError):
         self.subject = subject
 
 
+class TimeBudgetSpent(WorkerLost):
+    """The exercise's time limit was used up before this check could call the student."""
+
+
 class MissingPiece(StudentFailure):
     """The file, or a function in it, is missing, or is still the unfinished skeleton.
 
@@ -168,9 +173,14 @@ class Student:
             self.deadline = now + self.exercise_seconds
         left = self.deadline - now
         if left <= 0:
-            raise AbortCheck(WorkerLost(
+            raise AbortCheck(TimeBudgetSpent(
                 f"not run: the time limit of {self.exercise_seconds:g} s for this exercise was used up"))
         return min(self.call_seconds, left)
+
+    def begin_check(self) -> None:
+        """Forget the previous check's call and output, so feedback never mixes them up."""
+        self.last_call = None
+        self.output = ""
 
     def _request(self, message: dict[str, Any]) -> dict[str, Any]:
         worker = self._ensure_worker()
@@ -413,12 +423,14 @@ class Context:
         except (_ShrinkingDone, CheckFailed, StudentCrash):
             call, failure = failures[-1]
             if isinstance(failure, CheckFailed):
-                raise failure from None
+                raise CheckFailed(replace(failure.feedback, input_label=SHRUNK), failure.mistake,
+                                  failure.subject) from None
             crash = failure
             assert isinstance(crash, StudentCrash)
             raise CheckFailed(Feedback(
                 summary=f"{function}() raised {crash}",
                 input=call.describe(),
+                input_label=SHRUNK,
                 traceback=crash.traceback or None,
                 reproduce=self.reproduce,
             )) from None

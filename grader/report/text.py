@@ -35,7 +35,7 @@ def feedback_lines(feedback: Feedback) -> list[str]:
     """What failed, on which input, got vs expected, hint, reproduce: as plain lines."""
     lines = [clean(feedback.summary)]
     if feedback.input:
-        lines.append(f"  smallest failing input: {clean(feedback.input)}")
+        lines.append(f"  {feedback.input_label}: {clean(feedback.input)}")
     lines += [f"    {clean(row)}" for row in feedback.details]
     if feedback.traceback:
         lines.append("  your code's traceback:")

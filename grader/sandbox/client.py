@@ -71,7 +71,7 @@ class Worker:
             return codec.read_message(self.sock, self.max_message)
         except (socket.timeout, TimeoutError):
             self.kill()
-            raise WorkerLost(f"did not finish within the time limit of {timeout:g} s") from None
+            raise WorkerLost(f"did not finish within the time limit of {timeout:.3g} s") from None
         except (EOFError, ConnectionError, BrokenPipeError):
             self.kill()
             raise WorkerLost("the process running your code ended unexpectedly "

@@ -1,15 +1,16 @@
 """The pre-warmed process that forks workers: torch imported once, forked in ~20 ms.
 
 Started by the parent as ``python -I -m grader.sandbox.zygote FD [MODULE ...]`` with a clean
-environment and one thread per library. It imports torch, numpy, the worker code and the
-assignment's ``preload`` modules (torchvision, say; nothing of the course's checks or
-solutions), then waits on the socket FD for requests::
+environment and one thread per library. It imports torch, numpy and the worker code
+(nothing of the course's checks or solutions), then waits on the socket FD for requests::
 
     {"op": "spawn", "folder": "/tmp/scratch-123"}
 
 For each it forks a worker in its own session, connected to the parent by a fresh socket
 pair, and replies ``{"pid": 1234}`` with the parent's end of that pair attached (SCM_RIGHTS).
 Forking happens before any torch operation has started a thread pool, which keeps it safe.
+The assignment's ``preload`` modules (torchvision, say) are imported once the first worker
+is out, so that import overlaps with that worker's checks.
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ def _child(conn: socket.socket, folder: str) -> None:
 
 
 def main(fd: int, preload: list[str]) -> None:
-    for name in preload:
-        importlib.import_module(name)
     control = socket.socket(fileno=fd)
     # Workers are reaped automatically; the parent watches them through their sockets.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
@@ -65,6 +64,10 @@ def main(fd: int, preload: list[str]) -> None:
         child_end.close()
         socket.send_fds(control, [json.dumps({"pid": pid}).encode() + b"\n"], [parent_end.fileno()])
         parent_end.close()
+        # Preloading after the first worker is out overlaps the import with its work;
+        # workers forked later start with the modules loaded.
+        while preload:
+            importlib.import_module(preload.pop(0))
 
 
 if __name__ == "__main__":

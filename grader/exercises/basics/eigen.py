@@ -35,14 +35,18 @@ def eigenpairs(ctx: Context) -> None:
     ctx.for_all(FUNCTION, eigen_calls(), body)
 
 
-@check("symmetric", "the matrix is symmetric (A == A^T)")
-def symmetric(ctx: Context) -> None:
+@check("symmetric_with_trace", "the matrix is symmetric (A == A^T) and its trace is the sum of the eigenvalues")
+def symmetric_with_trace(ctx: Context) -> None:
     def body(call: Call) -> None:
         a = ctx.returned_tensor(FUNCTION, call, (len(call.args[0]),) * 2)
         verdict = compare(a, a.T, rtol=1e-4, atol=1e-5)
         if not verdict.ok:
             raise ctx.failure(FUNCTION, call, f"A is not symmetric: A vs A^T {verdict.summary}",
                               verdict.details, got=a.float())
+        trace, total = float(torch.trace(a)), float(call.args[0].double().sum())
+        if abs(trace - total) > 1e-4 * max(1.0, abs(total)):
+            raise ctx.failure(FUNCTION, call, f"trace(A) is {trace:.4g}, but the eigenvalues sum to {total:.4g}",
+                              got=a.float())
 
     ctx.for_all(FUNCTION, eigen_calls(), body)
 
