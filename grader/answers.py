@@ -49,7 +49,7 @@ def _numeric(value: Any) -> Any:
     if isinstance(value, list):
         try:
             return torch.tensor(value, dtype=torch.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, RuntimeError):
             return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
@@ -70,11 +70,14 @@ def check_answer(answer: AnswerConfig, given: dict[str, Any], expected: dict[str
         got = int(got)
     if isinstance(want, int):
         return compare(got, want)
-    if isinstance(want, float):
-        return compare(float(got) if not isinstance(got, torch.Tensor) else got, want, rtol=0, atol=answer.tolerance)
+    if isinstance(want, float) and not isinstance(got, torch.Tensor):
+        try:
+            got = float(got)
+        except OverflowError:
+            return Comparison(False, f"'{answer.key}' is far too large: expected about {want:g}")
     return compare(got, want, rtol=0, atol=answer.tolerance)
 
 
 def free_text(keys: tuple[str, ...], given: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """The free-text answers for a tutor to read, in the configured order, capped in size."""
-    return tuple((key, str(given.get(key) or "")[:20_000]) for key in keys)
+    return tuple((key, "" if given.get(key) is None else str(given.get(key))[:20_000]) for key in keys)

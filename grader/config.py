@@ -13,6 +13,7 @@ Every problem becomes a :class:`ConfigError` whose one-line message names the ke
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ class AssignmentConfig:
     limits: Limits
     max_examples: int
     seed: int
-    shrink_seconds: float = 1.0
+    shrink_calls: int = 100
     preload: tuple[str, ...] = ()
 
     def exercise(self, exercise_id: str) -> ExerciseConfig:
@@ -124,7 +125,7 @@ def load_config(path: Path) -> Config:
     return _Reader(path).config(raw)
 
 
-HYPOTHESIS_KEYS = {"max_examples", "seed", "shrink_seconds"}
+HYPOTHESIS_KEYS = {"max_examples", "seed", "shrink_calls"}
 
 
 class _Reader:
@@ -137,11 +138,12 @@ class _Reader:
     def fail(self, where: str, problem: str) -> ConfigError:
         return ConfigError(f"{self.path.name}: {where}: {problem}" if where else f"{self.path.name}: {problem}")
 
-    def mapping(self, value: Any, where: str, allowed: set[str], required: set[str] = set()) -> dict[str, Any]:
+    def mapping(self, value: Any, where: str, allowed: set[str] | None, required: set[str] = set()) -> dict[str, Any]:
+        """``value`` checked to be a mapping with only ``allowed`` keys (None: any keys)."""
         if not isinstance(value, dict):
             raise self.fail(where, f"expected a mapping, got {_show(value)}")
         for key in value:
-            if key not in allowed:
+            if allowed is not None and key not in allowed:
                 close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
                 guess = f" (did you mean '{close[0]}'?)" if close else ""
                 raise self.fail(_join(where, str(key)), f"unknown key{guess}")
@@ -151,7 +153,7 @@ class _Reader:
 
     def number(self, value: Any, where: str, low: float = 0.0, integer: bool = False) -> Any:
         kinds: tuple[type, ...] = (int,) if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds) or value < low:
+        if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value) or value < low:
             kind = "an integer" if integer else "a number"
             raise self.fail(where, f"expected {kind} >= {low:g}, got {_show(value)}")
         return value
@@ -179,9 +181,9 @@ class _Reader:
         base = {
             "max_examples": self.number(hypo.get("max_examples", 25), "defaults.hypothesis.max_examples", 1, True),
             "seed": self.number(hypo.get("seed", 0), "defaults.hypothesis.seed", 0, True),
-            "shrink_seconds": float(self.number(hypo.get("shrink_seconds", 1.0), "defaults.hypothesis.shrink_seconds", 0.0)),
+            "shrink_calls": self.number(hypo.get("shrink_calls", 100), "defaults.hypothesis.shrink_calls", 0, True),
         }
-        assignments = self.mapping(top["assignments"], "assignments", set(top["assignments"] or {}))
+        assignments = self.mapping(top["assignments"], "assignments", None)
         if not assignments:
             raise self.fail("assignments", "no assignment defined")
         return Config(
@@ -210,7 +212,7 @@ class _Reader:
         keys = {"title", "templates", "reference", "checks", "answers", "exercises", "limits", "hypothesis", "preload"}
         body = self.mapping(raw, where, keys, {"title", "templates", "reference", "checks", "exercises"})
         hypo = self.mapping(body.get("hypothesis", {}), f"{where}.hypothesis", HYPOTHESIS_KEYS)
-        exercises_raw = self.mapping(body["exercises"], f"{where}.exercises", set(body["exercises"] or {}))
+        exercises_raw = self.mapping(body["exercises"], f"{where}.exercises", None)
         if not exercises_raw:
             raise self.fail(f"{where}.exercises", "no exercise defined")
         exercises = tuple(self.exercise(f"{where}.exercises.{eid}", str(eid), e) for eid, e in exercises_raw.items())
@@ -228,16 +230,16 @@ class _Reader:
             limits=self.limits(body.get("limits", {}), f"{where}.limits", limits),
             max_examples=self.number(hypo.get("max_examples", base["max_examples"]), f"{where}.hypothesis.max_examples", 1, True),
             seed=self.number(hypo.get("seed", base["seed"]), f"{where}.hypothesis.seed", 0, True),
-            shrink_seconds=float(self.number(hypo.get("shrink_seconds", base["shrink_seconds"]), f"{where}.hypothesis.shrink_seconds")),
+            shrink_calls=self.number(hypo.get("shrink_calls", base["shrink_calls"]), f"{where}.hypothesis.shrink_calls", 0, True),
             preload=self.names(body.get("preload", []), f"{where}.preload"),
         )
 
     def exercise(self, where: str, eid: str, raw: Any) -> ExerciseConfig:
         keys = {"title", "file", "functions", "forbidden", "checks", "answers", "free_text"}
         body = self.mapping(raw, where, keys, {"title", "file", "functions", "checks"})
-        checks_raw = self.mapping(body["checks"], f"{where}.checks", set(body["checks"] or {}))
+        checks_raw = self.mapping(body["checks"], f"{where}.checks", None)
         checks = tuple(self.check(f"{where}.checks.{cid}", str(cid), c) for cid, c in checks_raw.items())
-        answers_raw = self.mapping(body.get("answers", {}), f"{where}.answers", set(body.get("answers") or {}))
+        answers_raw = self.mapping(body.get("answers", {}), f"{where}.answers", None)
         answers = tuple(self.answer(f"{where}.answers.{key}", str(key), a) for key, a in answers_raw.items())
         file = self.text(body["file"], f"{where}.file")
         if not file.endswith(".py") or "/" in file:

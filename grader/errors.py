@@ -7,7 +7,8 @@
         └── ProtocolError            a message from the worker broke the wire format
     StudentFailure                   the student's code did something wrong (a failed check)
     ├── StudentCrash                 student code raised; carries the student's traceback
-    ├── WorkerLost                   the worker died or was killed (time limit, exit, crash)
+    ├── WorkerLost                   the worker died or was killed (exit, crash)
+    │   └── CallTimedOut             ... because a call ran past its time limit
     ├── ForbiddenCall                a forbidden function ran while a graded function ran
     └── BadReturn                    a returned value that cannot be judged (type, message)
 
@@ -64,6 +65,10 @@ class WorkerLost(StudentFailure):
     Raised as a ``BaseException`` wrapper (:class:`AbortCheck`) inside hypothesis runs so
     that hypothesis does not retry or shrink a call that costs a whole time limit.
     """
+
+
+class CallTimedOut(WorkerLost):
+    """A call ran past its time limit; the worker was killed."""
 
 
 class ForbiddenCall(StudentFailure):

@@ -36,7 +36,7 @@ class Options:
     exercises: tuple[str, ...] = ()
     exercise_seconds: float | None = None
     submission_label: str | None = None
-    shrink_seconds: float | None = None
+    shrink_calls: int | None = None
 
 
 def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, options: Options) -> GradeReport:
@@ -92,7 +92,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
                 max_examples=config.max_examples or assignment.max_examples,
                 seed=zlib.crc32(f"{seed}:{exercise.id}:{config.id}".encode()),
                 reproduce=reproduce_command(assignment, exercise, config.visibility, options, seed),
-                shrink_seconds=assignment.shrink_seconds if options.shrink_seconds is None else options.shrink_seconds,
+                shrink_calls=assignment.shrink_calls if options.shrink_calls is None else options.shrink_calls,
             )
             results.append(run_check(specs[config.id], config, exercise, context))
     finally:
@@ -165,7 +165,7 @@ def _abort_feedback(failure: StudentFailure, context: Context) -> Feedback:
     summary = str(failure)
     if isinstance(failure, StudentCrash) and last:
         summary = f"{last[0]}() raised {failure}"
-    elif last and not summary.startswith(last[0]):
+    elif last and not isinstance(failure, TimeBudgetSpent) and not summary.startswith(last[0]):
         summary = f"{last[0]}() {summary}"
     missing = isinstance(failure, (MissingPiece, TimeBudgetSpent))
     return Feedback(

@@ -89,7 +89,7 @@ def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = 
                 folder = mutant(assignment, exercise, mistake, Path(tmp) / "submission")
                 # Shrinking makes feedback readable; here only "caught or not" matters.
                 report = grade(assignment, folder, sandbox, Options(
-                    mode="grade", seed=seed, exercises=(exercise.id,), shrink_seconds=0.1))
+                    mode="grade", seed=seed, exercises=(exercise.id,), shrink_calls=10))
             result = report.exercises[0]
             outcomes.append(MistakeOutcome(
                 exercise=exercise.id, mistake=mistake.id, score=result.score, max_score=result.max_score,

@@ -55,7 +55,7 @@ def describe_type(value: Any) -> str:
     if isinstance(value, np.ndarray):
         return f"a numpy array of shape {value.shape} ({value.dtype})"
     if isinstance(value, Handle):
-        return f"a {value.type} object"
+        return f"{_article(value.type)} {value.type} object"
     if isinstance(value, Opaque):
         return f"a {value.type} ({value.repr})"
     if value is None:
@@ -65,7 +65,11 @@ def describe_type(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         return f"a {type(value).__name__} of {len(value)} values"
     name = type(value).__name__
-    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+    return f"{_article(name)} {name}"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def compare(got: Any, expected: Any, rtol: float = 1e-4, atol: float = 1e-5, where: str = "") -> Comparison:
@@ -155,6 +159,9 @@ def _compare_tensor(got: Any, expected: torch.Tensor, rtol: float, atol: float, 
         )
     if want_kind == "complex":
         g, e = torch.view_as_real(tensor.to(torch.complex128)), torch.view_as_real(expected.to(torch.complex128))
+    elif want_kind in ("int", "bool"):
+        # Integers are compared exactly, in int64: float64 would round above 2**53.
+        g, e, rtol, atol = tensor.to(torch.int64), expected.to(torch.int64), 0.0, 0.0
     else:
         g, e = tensor.to(torch.float64), expected.to(torch.float64)
     verdict = _compare_values(g, e, rtol, atol, where)
@@ -168,9 +175,15 @@ def _index(flat: int, shape: tuple[int, ...]) -> list[int]:
 def _compare_values(g: torch.Tensor, e: torch.Tensor, rtol: float, atol: float, where: str) -> Comparison:
     if g.numel() == 0:
         return PASS
-    same_nonfinite = (torch.isnan(g) & torch.isnan(e)) | (torch.isinf(g) & (g == e))
-    diff = (g - e).abs()
-    bad = ~same_nonfinite & ~(diff <= atol + rtol * e.abs())
+    if not g.dtype.is_floating_point:
+        bad = g != e
+        g, e = g.to(torch.float64), e.to(torch.float64)
+        diff = (g - e).abs()
+    else:
+        same_nonfinite = (torch.isnan(g) & torch.isnan(e)) | (torch.isinf(g) & (g == e))
+        diff = (g - e).abs()
+        finite = torch.isfinite(g) & torch.isfinite(e)
+        bad = ~same_nonfinite & ~(finite & (diff <= atol + rtol * e.abs()))
     count = int(bad.sum())
     if count == 0:
         return PASS
@@ -209,8 +222,10 @@ def _number(got: Any) -> tuple[Any, tuple[str, ...]]:
     """A Python number from a number, a 0-d tensor or a 0-d array (with a note)."""
     if isinstance(got, (int, float)) and not isinstance(got, bool):
         return got, ()
-    if isinstance(got, (torch.Tensor, np.ndarray)) and got.ndim == 0 and got.dtype != torch.bool and got.dtype != np.bool_:
-        return got.item(), (f"returned {describe_type(got)} where a Python number is expected; judged on its value",)
+    if isinstance(got, (torch.Tensor, np.ndarray)) and got.ndim == 0:
+        value = got.item()
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value, (f"returned {describe_type(got)} where a Python number is expected; judged on its value",)
     return None, ()
 
 
@@ -221,7 +236,8 @@ def _compare_int(got: Any, expected: int, where: str) -> Comparison:
     if isinstance(value, float) and not value.is_integer():
         return _fail(where, f"got {fmt(value)}, expected the integer {expected}")
     if int(value) != expected:
-        return Comparison(False, _fail(where, f"got {int(value)}, expected {expected} (off by {int(value) - expected:+d})").summary, notes=notes)
+        return Comparison(False, _fail(where, f"got {int(value)}, expected {expected} (off by {int(value) - expected:+d})").summary,
+                          notes=notes)
     if isinstance(value, float):
         notes += (f"returned the float {value:g} where an int is expected; judged on its value",)
     return Comparison(True, notes=notes)

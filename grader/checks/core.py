@@ -32,6 +32,7 @@ from grader.config import ExerciseConfig
 from grader.errors import (
     AbortCheck,
     BadReturn,
+    CallTimedOut,
     ForbiddenCall,
     GraderError,
     ProtocolError,
@@ -152,14 +153,16 @@ class Student:
     """The student's module for one exercise, reached through a worker process.
 
     A worker is forked on first use and replaced after it dies; every call has a time
-    limit, and all calls of the exercise together share the exercise's limit.
+    limit, and all calls of the exercise together share the exercise's limit. Only the
+    time spent waiting for the student's code counts against these limits: the grader's
+    own work (drawing inputs, the reference, shrinking) is never charged to the student.
     """
 
     def __init__(self, sandbox: Sandbox, folder: Path, exercise: ExerciseConfig,
                  call_seconds: float, exercise_seconds: float) -> None:
         self.sandbox, self.folder, self.exercise = sandbox, folder, exercise
         self.call_seconds, self.exercise_seconds = call_seconds, exercise_seconds
-        self.deadline: float | None = None
+        self.spent = 0.0
         self.worker: Worker | None = None
         self.names: list[str] = []
         self.handles: dict[str, Handle] = {}
@@ -167,15 +170,15 @@ class Student:
         self.import_output = ""
         self.last_call: tuple[str, Call] | None = None
 
-    def _timeout(self) -> float:
-        now = time.monotonic()
-        if self.deadline is None:
-            self.deadline = now + self.exercise_seconds
-        left = self.deadline - now
+    def _timeout(self) -> tuple[float, str]:
+        """Seconds the next request may take, and how to name that limit to a student."""
+        left = self.exercise_seconds - self.spent
         if left <= 0:
             raise AbortCheck(TimeBudgetSpent(
                 f"not run: the time limit of {self.exercise_seconds:g} s for this exercise was used up"))
-        return min(self.call_seconds, left)
+        if left < self.call_seconds:
+            return left, f"the time limit of {self.exercise_seconds:g} s for this exercise"
+        return self.call_seconds, f"the time limit of {self.call_seconds:g} s per call"
 
     def begin_check(self) -> None:
         """Forget the previous check's call and output, so feedback never mixes them up."""
@@ -184,14 +187,21 @@ class Student:
 
     def _request(self, message: dict[str, Any]) -> dict[str, Any]:
         worker = self._ensure_worker()
+        seconds, limit = self._timeout()
+        start = time.monotonic()
         try:
-            reply = worker.request(message, self._timeout())
+            reply = worker.request(message, seconds)
+        except CallTimedOut:
+            self.worker = None
+            raise AbortCheck(CallTimedOut(f"did not finish within {limit}")) from None
         except WorkerLost as lost:
             self.worker = None
             raise AbortCheck(lost) from None
         except ProtocolError as exc:
             self.worker = None
             raise AbortCheck(BadReturn(f"your code sent back something that is not plain data ({exc})")) from None
+        finally:
+            self.spent += time.monotonic() - start
         self.output = str(reply.get("stdout", ""))
         return reply
 
@@ -292,9 +302,9 @@ class Context:
 
     def __init__(self, *, student: Student, exercise: ExerciseConfig, reference: ModuleType | None,
                  mistakes: tuple[Mistake, ...], max_examples: int, seed: int, reproduce: str,
-                 shrink_seconds: float = 1.0) -> None:
+                 shrink_calls: int = 100) -> None:
         self.student, self.exercise = student, exercise
-        self.shrink_seconds = shrink_seconds
+        self.shrink_calls = shrink_calls
         self._reference, self.mistakes = reference, mistakes
         self.max_examples, self.seed, self.reproduce = max_examples, seed, reproduce
         self.notes: list[str] = []
@@ -388,12 +398,13 @@ class Context:
         """Run ``body`` on examples drawn by hypothesis; on failure, report the smallest found.
 
         ``body`` raises :class:`CheckFailed`; a crash of the student's code is reported with
-        the smallest input that crashes it. Shrinking stops after ``shrink_seconds``: the
-        shrinker only ever moves to a smaller failing example, so the last failure seen is
-        the smallest found so far, and it is a real one.
+        the smallest input that crashes it. Shrinking stops after ``shrink_calls`` examples
+        (a count, not a time, so that the reported input does not depend on the machine's
+        load): the shrinker only ever moves to a smaller failing example, so the last
+        failure seen is the smallest found so far, and it is a real one.
         """
         failures: list[tuple[Call, Exception]] = []
-        shrink_started: list[float] = []
+        shrink_tries: list[int] = []
 
         @settings(
             max_examples=max_examples or self.max_examples,
@@ -409,13 +420,15 @@ class Context:
         @hypothesis.seed(self.seed)
         @given(calls)
         def run(call: Call) -> None:
-            if shrink_started and time.monotonic() - shrink_started[0] > self.shrink_seconds:
-                raise _ShrinkingDone()
+            if shrink_tries:
+                shrink_tries[0] += 1
+                if shrink_tries[0] > self.shrink_calls:
+                    raise _ShrinkingDone()
             try:
                 body(call)
             except (CheckFailed, StudentCrash) as failure:
                 failures.append((call, failure))
-                shrink_started[:] = shrink_started or [time.monotonic()]
+                shrink_tries[:] = shrink_tries or [0]
                 raise
 
         try:
@@ -443,7 +456,7 @@ class Context:
 
 
 class _ShrinkingDone(BaseException):
-    """Ends a hypothesis run whose shrinking time is up (hypothesis catches only Exception)."""
+    """Ends a hypothesis run whose shrinking budget is spent (hypothesis catches only Exception)."""
 
 
 __all__ = ["Call", "CheckFailed", "CheckSpec", "Comparison", "Context", "ModelArg", "Student", "check"]

@@ -16,12 +16,13 @@ import re
 from grader.model import CheckResult, Feedback, GradeReport
 
 MAX_OUTPUT_LINES = 15
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def clean(text: str) -> str:
-    """Student text made safe for a terminal: control characters (ANSI escapes) removed."""
-    return _CONTROL.sub("", text)
+    """Student text made safe for a terminal and a file: control characters (ANSI and
+    8-bit escapes) removed, lone surrogates replaced."""
+    return _CONTROL.sub("", text).encode("utf-8", "replace").decode("utf-8")
 
 
 def _indent(text: str, prefix: str, limit: int | None = None) -> list[str]:
@@ -76,7 +77,7 @@ def render_terminal(report: GradeReport, color: bool = False, width: int = 88) -
     verb = "check (public checks only)" if report.mode == "check" else "grade (all checks)"
     lines = [
         style(f"{report.title}", "1"),
-        f"submission {report.submission} · {verb} · seed {report.seed} · {report.seconds:.1f} s",
+        f"submission {clean(report.submission)} · {verb} · seed {report.seed} · {report.seconds:.1f} s",
         "",
     ]
     for exercise in report.exercises:

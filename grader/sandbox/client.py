@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from grader.errors import ProtocolError, SandboxError, WorkerLost
+from grader.errors import CallTimedOut, ProtocolError, SandboxError, WorkerLost
 
 # The codec imports torch (about 2 s); it is imported on first use, so that the zygote is
 # already starting while the parent imports torch.
@@ -57,7 +57,8 @@ class Worker:
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request and wait at most ``timeout`` seconds for the reply.
 
-        Raises :class:`WorkerLost` (the worker is killed) on time-out or death, and
+        Raises :class:`CallTimedOut` or :class:`WorkerLost` (the worker is killed) on
+        time-out or death, and
         :class:`ProtocolError` for a malformed reply (the worker is killed too).
         """
         from grader.sandbox import codec
@@ -71,7 +72,7 @@ class Worker:
             return codec.read_message(self.sock, self.max_message)
         except (socket.timeout, TimeoutError):
             self.kill()
-            raise WorkerLost(f"did not finish within the time limit of {timeout:.3g} s") from None
+            raise CallTimedOut(f"did not finish within the time limit of {timeout:.3g} s") from None
         except (EOFError, ConnectionError, BrokenPipeError):
             self.kill()
             raise WorkerLost("the process running your code ended unexpectedly "

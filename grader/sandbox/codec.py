@@ -111,7 +111,7 @@ class _Encoder:
         return len(self.buffers) - 1
 
     def value(self, v: Any, depth: int = 0) -> Any:
-        if depth > MAX_DEPTH:
+        if depth >= MAX_DEPTH:
             return _opaque(v, "nested too deeply")
         if v is None or type(v) in (bool, int, str):
             return v
@@ -193,7 +193,9 @@ class _Decoder:
         if v is None or type(v) in (bool, int, float):
             return v
         if type(v) is str:
-            return v if len(v) <= MAX_STRING else v[: MAX_STRING - 3] + "..."
+            # A lone surrogate (JSON allows "\ud800") could not be written to a report.
+            text = v if len(v) <= MAX_STRING else v[: MAX_STRING - 3] + "..."
+            return text.encode("utf-8", "replace").decode("utf-8")
         if type(v) is list:
             return [self.value(x, depth + 1) for x in v]
         if type(v) is not dict or len(v) != 1:
@@ -226,8 +228,8 @@ class _Decoder:
         shape, index = body.get("shape"), body.get("buffer")
         if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
             raise ProtocolError("malformed shape")
-        if len(shape) > 32:
-            raise ProtocolError("too many dimensions")
+        if len(shape) > 32 or any(n >= 2**40 for n in shape):
+            raise ProtocolError("too many dimensions, or a dimension too large")
         if type(index) is not int or not 0 <= index < len(self.buffers) or index in self.used:
             raise ProtocolError("malformed buffer reference")
         self.used.add(index)
@@ -237,10 +239,13 @@ class _Decoder:
         return tuple(shape), data
 
     def tensor(self, body: dict[str, Any]) -> torch.Tensor | Opaque:
-        dtype = TENSOR_DTYPES.get(body.get("dtype"))  # type: ignore[arg-type]
+        name = body.get("dtype")
+        dtype = TENSOR_DTYPES.get(name) if type(name) is str else None
         if dtype is None:
             raise ProtocolError("tensor dtype not allowed")
         kind = body.get("type", "Tensor")
+        if type(kind) is not str:
+            raise ProtocolError("malformed tensor type")
         if kind not in PLAIN_TENSOR_TYPES:
             # Only plain data crosses; the subclass itself never exists in the parent.
             return Opaque(str(kind)[:200], "a subclass of torch.Tensor")
@@ -251,7 +256,7 @@ class _Decoder:
 
     def ndarray(self, body: dict[str, Any]) -> np.ndarray:
         name = body.get("dtype")
-        if name not in ARRAY_DTYPES:
+        if type(name) is not str or name not in ARRAY_DTYPES:
             raise ProtocolError("array dtype not allowed")
         dtype = np.dtype(name)
         shape, data = self.raw(body, dtype.itemsize)
@@ -272,7 +277,7 @@ def decode_frame(frame: bytes) -> dict[str, Any]:
 def _decode_parts(header: bytes, payload: memoryview) -> dict[str, Any]:
     try:
         body = json.loads(header)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError("header is not valid JSON") from exc
     if type(body) is not dict:
         raise ProtocolError("header is not an object")

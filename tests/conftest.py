@@ -1,0 +1,84 @@
+"""Shared fixtures: the repository, its config, a sandbox, and running the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """One run of ``python -m grader``: exit status, output and the results.json it wrote."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    results: dict[str, Any] | None
+
+    def exercise_scores(self) -> dict[str, tuple[float, float]]:
+        assert self.results is not None
+        scores: dict[str, list[float]] = {}
+        for test in self.results["tests"]:
+            entry = scores.setdefault(test["extra_data"]["exercise"], [0.0, 0.0])
+            entry[0] += test["score"]
+            entry[1] += test["max_score"]
+        return {k: (v[0], v[1]) for k, v in scores.items()}
+
+    def test(self, exercise: str, check: str) -> dict[str, Any]:
+        assert self.results is not None
+        for test in self.results["tests"]:
+            if test["extra_data"]["exercise"] == exercise and test["extra_data"]["check"] == check:
+                return test
+        raise KeyError(f"{exercise}.{check}")
+
+
+def cli_command(*args: str | Path) -> list[str]:
+    return [sys.executable, "-m", "grader", *map(str, args)]
+
+
+def finish(process: subprocess.Popen[str], json_path: Path | None, timeout: float = 600) -> CliRun:
+    stdout, stderr = process.communicate(timeout=timeout)
+    results = json.loads(json_path.read_text()) if json_path is not None and json_path.exists() else None
+    return CliRun(process.returncode, stdout, stderr, results)
+
+
+def start_cli(*args: str | Path, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(cli_command(*args), cwd=cwd, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1", **(env or {})})
+
+
+def run_cli(*args: str | Path, json_path: Path | None = None, cwd: Path = REPO,
+            env: dict[str, str] | None = None) -> CliRun:
+    """Run the real command line in a subprocess and collect what it produced."""
+    extra = ("--json", json_path) if json_path is not None else ()
+    return finish(start_cli(*args, *extra, cwd=cwd, env=env), json_path)
+
+
+@pytest.fixture(scope="session")
+def config():  # type: ignore[no-untyped-def]
+    from grader.config import default_config_path, load_config
+
+    return load_config(default_config_path())
+
+
+@pytest.fixture(scope="session")
+def basics(config):  # type: ignore[no-untyped-def]
+    return config.assignments["basics"]
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Any]:
+    from grader.sandbox.client import Sandbox
+
+    with Sandbox() as box:
+        yield box
