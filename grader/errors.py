@@ -7,8 +7,10 @@
         └── ProtocolError            a message from the worker broke the wire format
     StudentFailure                   the student's code did something wrong (a failed check)
     ├── StudentCrash                 student code raised; carries the student's traceback
+    ├── MissingPiece                 a file or function is missing, or still the skeleton
     ├── WorkerLost                   the worker died or was killed (exit, crash)
-    │   └── CallTimedOut             ... because a call ran past its time limit
+    │   ├── CallTimedOut             ... because a call ran past its time limit
+    │   └── TimeBudgetSpent          the exercise's time was used up before this call
     ├── ForbiddenCall                a forbidden function ran while a graded function ran
     └── BadReturn                    a returned value that cannot be judged (type, message)
 
@@ -65,6 +67,21 @@ class WorkerLost(StudentFailure):
     Raised as a ``BaseException`` wrapper (:class:`AbortCheck`) inside hypothesis runs so
     that hypothesis does not retry or shrink a call that costs a whole time limit.
     """
+
+
+class MissingPiece(StudentFailure):
+    """The file, or a function in it, is missing, or is still the unfinished skeleton.
+
+    ``traceback`` is the student's traceback when importing the file failed.
+    """
+
+    def __init__(self, message: str, traceback: str = "") -> None:
+        super().__init__(message)
+        self.traceback = traceback
+
+
+class TimeBudgetSpent(WorkerLost):
+    """The exercise's time limit was used up before this check could call the student."""
 
 
 class CallTimedOut(WorkerLost):

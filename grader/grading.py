@@ -19,9 +19,9 @@ from typing import Literal
 
 from grader import __version__
 from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
-from grader.checks.core import CheckFailed, CheckSpec, Context, MissingPiece, Student, TimeBudgetSpent
+from grader.checks.core import CheckFailed, CheckSpec, Context, Student
 from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig
-from grader.errors import AbortCheck, StudentCrash, StudentFailure
+from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, GradeReport
 from grader.sandbox.client import Sandbox

@@ -35,9 +35,11 @@ from grader.errors import (
     CallTimedOut,
     ForbiddenCall,
     GraderError,
+    MissingPiece,
     ProtocolError,
     StudentCrash,
     StudentFailure,
+    TimeBudgetSpent,
     WorkerLost,
 )
 from grader.model import Feedback
@@ -114,21 +116,6 @@ class CheckFailed(AssertionError):
         self.feedback = feedback
         self.mistake = mistake
         self.subject = subject
-
-
-class TimeBudgetSpent(WorkerLost):
-    """The exercise's time limit was used up before this check could call the student."""
-
-
-class MissingPiece(StudentFailure):
-    """The file, or a function in it, is missing, or is still the unfinished skeleton.
-
-    ``traceback`` is the student's traceback when importing the file failed.
-    """
-
-    def __init__(self, message: str, traceback: str = "") -> None:
-        super().__init__(message)
-        self.traceback = traceback
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,100 @@
+"""The checks library with a real worker: shrinking, crashes, limits, hints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import strategies as st
+
+from grader.catalogue import Mistake
+from grader.checks import Call, CheckFailed, Context, Student
+from grader.checks.strategies import tensors
+from grader.config import ExerciseConfig
+from grader.errors import AbortCheck, TimeBudgetSpent
+
+SOURCE = '''
+import random
+import torch
+
+def total(x):
+    return x.sum() if x.sum() < 1 else x.sum() + 1     # wrong above 1
+
+def fragile(x):
+    if x.numel() > 2:
+        raise ValueError("too long")
+    return x.sum()
+
+def moody(x):
+    return torch.rand(()) if x.numel() > 1 else x.sum()
+
+def slow(x):
+    while True:
+        pass
+
+def unfinished(x):
+    raise NotImplementedError
+'''
+
+EXERCISE = ExerciseConfig(id="demo", title="Demo", file="demo.py", functions=("total",), forbidden=(),
+                          checks=(), answers=(), free_text=())
+
+
+@pytest.fixture()
+def context(sandbox, tmp_path: Path):  # type: ignore[no-untyped-def]
+    (tmp_path / "demo.py").write_text(SOURCE)
+    student = Student(sandbox, tmp_path, EXERCISE, call_seconds=2, exercise_seconds=3)
+    mistake = Mistake("plus_one", "total", "Above 1 you add one.", lambda x: x.sum() + 1)
+    yield Context(student=student, exercise=EXERCISE, reference=None, mistakes=(mistake,), max_examples=50,
+                  seed=1, reproduce="grader check --exercise demo --seed 1", shrink_calls=100)
+    student.close()
+
+
+def vectors() -> st.SearchStrategy[Call]:
+    return st.integers(1, 6).flatmap(lambda n: tensors((n,))).map(lambda x: Call((x,), {}, ("x",)))
+
+
+def test_a_failure_is_reported_on_a_small_input_with_its_hint(context: Context) -> None:
+    with pytest.raises(CheckFailed) as failed:
+        context.agree("total", vectors(), lambda x: x.sum())
+    explained = context.explain(failed.value)
+    feedback = explained.feedback
+    assert feedback.input_label == "smallest failing input"
+    assert feedback.input in ("x = [1]", "x = [1.25]", "x = [1.5]", "x = [2]")
+    assert "got" in feedback.summary and "expected" in feedback.summary
+    assert explained.mistake == "plus_one" and feedback.hint == "Above 1 you add one."
+
+
+def test_a_crash_is_reported_with_the_smallest_crashing_input(context: Context) -> None:
+    with pytest.raises(CheckFailed) as failed:
+        context.agree("fragile", vectors(), lambda x: x.sum())
+    assert failed.value.feedback.summary == "fragile() raised ValueError: too long"
+    assert failed.value.feedback.input == "x = [0, 0, 0]"
+    assert "raise ValueError" in failed.value.feedback.traceback
+
+
+def test_nondeterminism_is_named(context: Context) -> None:
+    with pytest.raises(CheckFailed) as failed:
+        context.agree("moody", vectors(), lambda x: x.sum())
+    assert "x = " in (failed.value.feedback.input or "")
+
+
+def test_the_exercise_time_limit_counts_only_the_students_time(context: Context) -> None:
+    with pytest.raises(AbortCheck):
+        context.call("slow", Call((torch.ones(1),)))
+    with pytest.raises(AbortCheck) as second:
+        context.call("slow", Call((torch.ones(1),)))
+    with pytest.raises(AbortCheck) as third:
+        context.call("total", Call((torch.ones(1),)))
+    assert "3 s for this exercise" in str(second.value.failure)
+    assert isinstance(third.value.failure, TimeBudgetSpent)
+
+
+def test_unfinished_and_missing_functions_end_the_check_at_once(context: Context) -> None:
+    with pytest.raises(AbortCheck) as unfinished:
+        context.call("unfinished", Call((torch.ones(1),)))
+    assert "not implemented yet" in str(unfinished.value.failure)
+    with pytest.raises(AbortCheck) as missing:
+        context.call("nowhere", Call((torch.ones(1),)))
+    assert "defines no function nowhere()" in str(missing.value.failure)

@@ -1,0 +1,188 @@
+"""The trust boundary in action: a real zygote, real workers, student code in the child."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from grader.errors import CallTimedOut, WorkerLost
+from grader.sandbox.client import Sandbox, copy_submission
+from grader.sandbox.codec import Handle, Opaque
+
+STUDENT = '''
+import os, sys, time
+import torch
+import torch.nn.functional as F
+from torch.nn.functional import conv2d as saved_conv2d
+
+print("imported")
+torch.allclose = lambda *a, **k: True
+
+def double(x):
+    print("doubling", tuple(x.shape))
+    return x * 2
+
+def mixed():
+    return {"a": (1, 2.5, float("nan")), "b": [None, True, "text"], "t": torch.arange(3)}
+
+def crash(x):
+    return helper(x)
+
+def helper(x):
+    return 1 / 0
+
+def spin():
+    while True:
+        pass
+
+def leave():
+    os._exit(3)
+
+def aliased(x, k):
+    return saved_conv2d(x, k)
+
+def by_hand(x, k):
+    return (x.unfold(2, k.shape[-2], 1).unfold(3, k.shape[-1], 1) * k[0, 0]).sum((-1, -2))
+
+def allclose_is_patched():
+    return torch.allclose(torch.zeros(1), torch.ones(1))
+
+def subclass():
+    class Sneaky(torch.Tensor):
+        pass
+    return torch.zeros(2).as_subclass(Sneaky)
+
+def a_set():
+    return {1, 2}
+
+def count(model):
+    return sum(p.numel() for p in model.parameters())
+
+def identity(model):
+    return model
+
+def import_reference():
+    import reference  # noqa: F401
+
+def where():
+    return os.getcwd()
+'''
+
+
+@pytest.fixture()
+def submission(tmp_path: Path) -> Path:
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "student.py").write_text(STUDENT)
+    return folder
+
+
+@pytest.fixture()
+def worker(sandbox: Sandbox, submission: Path):  # type: ignore[no-untyped-def]
+    w = sandbox.spawn(submission)
+    reply = w.request({"op": "import", "module": "student"}, timeout=30)
+    assert reply["ok"] and reply["stdout"] == "imported\n"
+    yield w
+    w.kill()
+
+
+def call(worker, function: str, *args, watch=()):  # type: ignore[no-untyped-def]
+    return worker.request({"op": "call", "module": "student", "function": function, "args": list(args),
+                           "kwargs": {}, "watch": list(watch)}, timeout=10)
+
+
+def test_values_cross_as_data_and_prints_are_captured(worker) -> None:  # type: ignore[no-untyped-def]
+    reply = call(worker, "double", torch.ones(2, 3))
+    assert torch.equal(reply["value"], torch.full((2, 3), 2.0))
+    assert type(reply["value"]) is torch.Tensor
+    assert reply["stdout"] == "doubling (2, 3)\n"
+    value = call(worker, "mixed")["value"]
+    assert value["a"][:2] == (1, 2.5) and value["a"][2] != value["a"][2]
+    assert value["b"] == [None, True, "text"] and torch.equal(value["t"], torch.arange(3))
+
+
+def test_a_crash_shows_only_the_students_frames(worker) -> None:  # type: ignore[no-untyped-def]
+    reply = call(worker, "crash", 1)
+    assert not reply["ok"]
+    assert reply["error"]["type"] == "ZeroDivisionError"
+    trace = reply["error"]["traceback"]
+    assert 'File "student.py"' in trace and "in helper" in trace
+    assert "grader" not in trace and "/tmp" not in trace
+
+
+def test_a_call_past_its_time_limit_kills_the_worker(sandbox: Sandbox, worker) -> None:  # type: ignore[no-untyped-def]
+    start = time.monotonic()
+    with pytest.raises(CallTimedOut):
+        worker.request({"op": "call", "module": "student", "function": "spin", "args": [], "kwargs": {}}, timeout=0.5)
+    assert time.monotonic() - start < 5
+    with pytest.raises(ProcessLookupError):
+        for _ in range(100):  # the kill is asynchronous; the zygote reaps the worker
+            os.kill(worker.pid, 0)
+            time.sleep(0.02)
+
+
+def test_exit_in_a_call_is_a_lost_worker_not_a_grader_crash(worker) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(WorkerLost):
+        call(worker, "leave")
+    with pytest.raises(WorkerLost):
+        call(worker, "double", torch.ones(1))
+
+
+def test_monkeypatching_in_the_child_changes_nothing_in_the_parent(worker) -> None:  # type: ignore[no-untyped-def]
+    assert call(worker, "allclose_is_patched")["value"] is True
+    assert not torch.allclose(torch.zeros(1), torch.ones(1))
+
+
+def test_forbidden_ops_are_seen_even_through_an_alias_saved_at_import(worker) -> None:  # type: ignore[no-untyped-def]
+    x, k = torch.ones(1, 1, 4, 4), torch.ones(1, 1, 2, 2)
+    assert call(worker, "aliased", x, k, watch=["conv*", "*convolution*"])["used"]
+    reply = call(worker, "by_hand", x, k, watch=["conv*", "*convolution*"])
+    assert reply["ok"] and reply["used"] == []
+
+
+def test_values_that_cannot_cross_arrive_as_opaque(worker) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(call(worker, "subclass")["value"], Opaque)
+    assert call(worker, "a_set")["value"] == Opaque("set", "{1, 2}")
+
+
+def test_models_stay_in_the_worker_behind_handles(worker) -> None:  # type: ignore[no-untyped-def]
+    handle = worker.request({"op": "build", "spec": {"root": ["Sequential", ["Linear", 3, 4], ["ReLU"]]}}, 30)["value"]
+    assert isinstance(handle, Handle) and handle.type == "Sequential"
+    assert call(worker, "count", handle)["value"] == 16
+    assert call(worker, "identity", handle)["value"] == handle
+
+
+def test_the_reference_cannot_be_imported_and_the_worker_runs_in_a_scratch_copy(worker, submission: Path) -> None:  # type: ignore[no-untyped-def]
+    reply = call(worker, "import_reference")
+    assert reply["error"]["type"] == "ModuleNotFoundError"
+    folder = call(worker, "where")["value"]
+    assert Path(folder).resolve() != submission.resolve()
+    assert (Path(folder) / "student.py").read_text() == STUDENT
+
+
+def test_copy_leaves_out_links_and_hidden_files(tmp_path: Path) -> None:
+    source, target = tmp_path / "in", tmp_path / "out"
+    source.mkdir()
+    target.mkdir()
+    (source / "eigen.py").write_text("x = 1\n")
+    (source / "attention.py").symlink_to("/etc/passwd")
+    (source / ".git").mkdir()
+    (source / ".git" / "config").write_text("secret")
+    copy_submission(source, target)
+    assert sorted(p.name for p in target.iterdir()) == ["eigen.py"]
+
+
+def test_closing_the_sandbox_ends_every_process(submission: Path) -> None:
+    box = Sandbox()
+    workers = [box.spawn(submission) for _ in range(3)]
+    zygote = box._process.pid
+    box.close()
+    for pid in [zygote, *(w.pid for w in workers)]:
+        with pytest.raises(ProcessLookupError):
+            for _ in range(100):
+                os.kill(pid, 0)
+                time.sleep(0.02)

@@ -1,0 +1,55 @@
+"""``grader validate``: the checks catch every catalogued mistake, and it says when one is not."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from conftest import REPO, run_cli
+
+
+def test_validate_passes_on_the_real_catalogue() -> None:
+    run = run_cli("validate", "--assignment", "basics")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "reference: 35/35 points" in run.stdout
+    assert "NOT CAUGHT" not in run.stdout and run.stdout.rstrip().endswith("validation passed")
+    for exercise in ("eigen", "parameter_counting", "conv2d", "attention"):
+        assert f"  {exercise}: " in run.stdout
+
+
+def _config_with_only_eigen(tmp_path: Path, extra_mistake: str) -> Path:
+    """A config whose basics has only `eigen`, with a copied reference and an added mistake."""
+    reference = tmp_path / "reference"
+    shutil.copytree(REPO / "reference" / "basics", reference)
+    with (reference / "mistakes" / "eigen.py").open("a") as handle:
+        handle.write(extra_mistake)
+    data = yaml.safe_load((REPO / "config.yaml").read_text())
+    basics = data["assignments"]["basics"]
+    basics["exercises"] = {"eigen": basics["exercises"]["eigen"]}
+    basics["reference"] = str(reference)
+    basics["templates"] = str(REPO / "student_templates" / "basics")
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+NOT_A_MISTAKE = '''
+
+def _same_as_reference(eigenvalues, eigenvectors):
+    return eigenvectors @ torch.diag(eigenvalues) @ eigenvectors.T
+
+
+MISTAKES.append(Mistake(id="not_really_a_mistake", function="matrix_from_eigendecomposition",
+                        hint="(this variant is correct, so no check can catch it)", impl=_same_as_reference))
+'''
+
+
+def test_validate_fails_when_a_mistake_goes_uncaught(tmp_path: Path) -> None:
+    config = _config_with_only_eigen(tmp_path, NOT_A_MISTAKE)
+    run = run_cli("validate", "--assignment", "basics", "--config", config)
+    assert run.returncode == 1
+    assert "not_really_a_mistake: NOT CAUGHT" in run.stdout
+    assert "validation FAILED" in run.stdout
+    assert "eigen: 5/6 catalogued mistakes caught" in run.stdout
