@@ -83,6 +83,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
     limit = options.exercise_seconds or assignment.limits.exercise_seconds
     student = Student(sandbox, submission, exercise, min(assignment.limits.call_seconds, limit), limit)
     results: list[CheckResult] = []
+    reference_seconds = 0.0
     try:
         for config in exercise.checks:
             if not _wanted(config.visibility, options):
@@ -95,6 +96,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
                 shrink_calls=assignment.shrink_calls if options.shrink_calls is None else options.shrink_calls,
             )
             results.append(run_check(specs[config.id], config, exercise, context))
+            reference_seconds += context.reference_seconds
     finally:
         student.close()
     answers_path = submission / assignment.answers_file
@@ -127,6 +129,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
     return ExerciseResult(
         id=exercise.id, title=exercise.title, file=exercise.file, checks=tuple(results),
         free_text=free_text(exercise.free_text, given),
+        student_seconds=round(student.spent, 4), reference_seconds=round(reference_seconds, 4),
     )
 
 

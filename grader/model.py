@@ -69,13 +69,19 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class ExerciseResult:
-    """All checks of one exercise, plus the free-text answers kept for a tutor."""
+    """All checks of one exercise, plus the free-text answers kept for a tutor.
+
+    ``student_seconds`` is the time spent waiting for the student's code, and
+    ``reference_seconds`` the time in reference solutions, oracles and mistake variants.
+    """
 
     id: str
     title: str
     file: str
     checks: tuple[CheckResult, ...]
     free_text: tuple[tuple[str, str], ...] = ()
+    student_seconds: float = 0.0
+    reference_seconds: float = 0.0
 
     @property
     def score(self) -> float:

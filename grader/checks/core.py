@@ -296,6 +296,7 @@ class Context:
         self.max_examples, self.seed, self.reproduce = max_examples, seed, reproduce
         self.notes: list[str] = []
         self._models: dict[str, Any] = {}
+        self.reference_seconds = 0.0
 
     @property
     def reference(self) -> ModuleType:
@@ -306,9 +307,13 @@ class Context:
 
     def parent_call(self, function: Callable[..., Any], call: Call) -> Any:
         """Run trusted code (an oracle, a mistake) on a private copy of the arguments."""
-        args = materialize(call.args, self._models)
-        kwargs = materialize(call.kwargs, self._models)
-        return function(*args, **kwargs)
+        start = time.perf_counter()
+        try:
+            args = materialize(call.args, self._models)
+            kwargs = materialize(call.kwargs, self._models)
+            return function(*args, **kwargs)
+        finally:
+            self.reference_seconds += time.perf_counter() - start
 
     def call(self, function: str, call: Call) -> Any:
         """Call the student's function; notes about the value are kept for the report."""

@@ -61,6 +61,11 @@ def results(report: GradeReport) -> dict[str, Any]:
             "started": report.started,
             "grader_version": report.grader_version,
             "submission": report.submission,
+            "seconds": {
+                "total": report.seconds,
+                "student": round(sum(e.student_seconds for e in report.exercises), 4),
+                "reference": round(sum(e.reference_seconds for e in report.exercises), 4),
+            },
         },
     }
 

@@ -70,7 +70,8 @@ def _node(node: list[Any], path: str, built: dict[str, nn.Module]) -> nn.Module:
         if not (isinstance(layer, type) and issubclass(layer, nn.Module)):
             raise ValueError(f"not a torch.nn layer: {kind!r}")
         kwargs = rest[-1] if rest and isinstance(rest[-1], dict) else {}
-        args = rest[:-1] if kwargs else rest
+        # JSON has no tuples: [6, 6] stands for the (6, 6) a layer expects.
+        args = [tuple(a) if isinstance(a, list) else a for a in (rest[:-1] if kwargs else rest)]
         module = layer(*args, **kwargs)
     built[path] = module
     return module

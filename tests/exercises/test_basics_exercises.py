@@ -32,6 +32,16 @@ def test_the_counts_written_out_for_the_public_checks_are_right() -> None:
         assert PARAM_COUNT.parameters_per_layer(model) == per_layer, spec
 
 
+def test_the_alexnet_of_the_checks_is_torchvisions_layer_for_layer() -> None:
+    import torchvision
+
+    ours = build_model(parameter_counting.ALEXNET)
+    theirs = torchvision.models.alexnet(weights=None)
+    assert [(n, str(m)) for n, m in ours.named_modules() if n] == [(n, str(m)) for n, m in theirs.named_modules() if n]
+    assert PARAM_COUNT.count_parameters(ours) == PARAM_COUNT.count_parameters(theirs) == 61_100_840
+    assert PARAM_COUNT.parameters_per_layer(ours) == PARAM_COUNT.parameters_per_layer(theirs)
+
+
 @CI
 @given(parameter_counting.model_specs())
 def test_random_models_build_and_shared_or_tied_weights_count_once(spec) -> None:  # type: ignore[no-untyped-def]

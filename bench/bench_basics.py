@@ -1,0 +1,67 @@
+"""Benchmark: grade a correct ``basics`` submission with the real CLI and show where time goes.
+
+    python bench/bench_basics.py [--runs 3] [--submission tests/fixtures/basics/alt_correct]
+
+Each run is a fresh ``grader grade`` process, as a student or a CI job would start it, so
+the figures include the interpreter, importing torch and starting the sandbox. Printed per
+run: wall time; time waiting for student code; time in reference code (reference
+solutions, torch oracles, mistake variants); and the rest, spent outside both (start-up,
+imports, hypothesis, the protocol, comparisons, reports). Target: under 10 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+TARGET_SECONDS = 10.0
+
+
+def grade_once(submission: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        results = Path(tmp) / "results.json"
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), "--assignment", "basics",
+                        "--json", str(results)], check=True, stdout=subprocess.DEVNULL, cwd=REPO,
+                       env={**os.environ, "NO_COLOR": "1"})
+        wall = time.perf_counter() - start
+        data = json.loads(results.read_text())
+    if data["score"] != data["max_score"]:
+        raise SystemExit(f"{submission} is not a correct submission: {data['score']}/{data['max_score']}")
+    seconds = data["extra_data"]["seconds"]
+    return {"wall": wall, "grading": seconds["total"], "student": seconds["student"],
+            "reference": seconds["reference"], "outside": wall - seconds["student"] - seconds["reference"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--submission", type=Path, default=REPO / "tests" / "fixtures" / "basics" / "alt_correct")
+    args = parser.parse_args()
+    print(f"grading {args.submission.relative_to(REPO) if args.submission.is_relative_to(REPO) else args.submission}"
+          f" ({os.cpu_count()} cores), {args.runs} runs")
+    print(f"{'run':>4} {'wall s':>8} {'in grade()':>11} {'student s':>10} {'reference s':>12} {'outside s':>10} {'outside %':>10}")
+    rows = []
+    for run in range(1, args.runs + 1):
+        row = grade_once(args.submission)
+        rows.append(row)
+        print(f"{run:>4} {row['wall']:>8.2f} {row['grading']:>11.2f} {row['student']:>10.2f} {row['reference']:>12.2f} "
+              f"{row['outside']:>10.2f} {100 * row['outside'] / row['wall']:>9.0f}%")
+    wall = statistics.median(r["wall"] for r in rows)
+    outside = statistics.median(r["outside"] for r in rows)
+    verdict = "meets" if wall < TARGET_SECONDS else "MISSES"
+    print(f"median wall {wall:.2f} s, of which {outside:.2f} s outside student and reference code; "
+          f"{verdict} the {TARGET_SECONDS:g} s target")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
