@@ -186,3 +186,15 @@ def test_closing_the_sandbox_ends_every_process(submission: Path) -> None:
             for _ in range(100):
                 os.kill(pid, 0)
                 time.sleep(0.02)
+
+
+def test_preloaded_modules_are_loaded_in_workers_forked_after_the_first(tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text("import sys\n\ndef loaded():\n    return 'colorsys' in sys.modules\n")
+    with Sandbox(preload=("colorsys",)) as box:
+        replies = []
+        for _ in range(2):
+            worker = box.spawn(tmp_path)
+            worker.request({"op": "import", "module": "probe"}, 30)
+            replies.append(worker.request({"op": "call", "module": "probe", "function": "loaded", "args": [],
+                                           "kwargs": {}}, 30)["value"])
+        assert replies[-1] is True
