@@ -233,3 +233,17 @@ def test_python_dash_m_and_the_console_script_agree() -> None:
 
     version = subprocess.run(["grader", "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("grader ") and version == run_cli("--version").stdout
+
+
+def test_broken_files_are_failed_checks_with_clear_messages(graded) -> None:  # type: ignore[no-untyped-def]
+    run = graded["broken"]
+    assert run.returncode == 0 and run.results["score"] == 0
+    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "error"]
+    syntax = run.test("eigen", "symmetric_with_trace")["output"]
+    assert "eigen.py could not be imported: SyntaxError: expected ':'" in syntax
+    assert 'File "eigen.py", line 2' in syntax and "frozen" not in syntax and "/tmp" not in syntax
+    assert "RuntimeError: oops at import" in run.test("parameter_counting", "count_known_models")["output"]
+    assert "got a set ({1, 2}), expected a tensor" in run.test("conv2d", "single_channel_matches_torch")["output"]
+    assert "codec can't decode" in run.test("attention", "matches_torch")["output"]
+    assert "answers.yaml is not valid YAML (line 2)" in run.test("eigen", "answer_eigen_matrix")["output"]
+    assert "the same as above" in run.stdout

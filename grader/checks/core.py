@@ -156,6 +156,7 @@ class Student:
         self.output = ""
         self.import_output = ""
         self.last_call: tuple[str, Call] | None = None
+        self.import_failure: MissingPiece | None = None
 
     def _timeout(self) -> tuple[float, str]:
         """Seconds the next request may take, and how to name that limit to a student."""
@@ -193,6 +194,8 @@ class Student:
         return reply
 
     def _ensure_worker(self) -> Worker:
+        if self.import_failure is not None:
+            raise AbortCheck(self.import_failure)
         if self.worker is not None and self.worker.alive:
             return self.worker
         file = self.exercise.file
@@ -206,7 +209,8 @@ class Student:
             error = reply.get("error") or {}
             crash = StudentCrash(str(error.get("type", "Error")), str(error.get("message", "")),
                                  str(error.get("traceback", "")))
-            raise AbortCheck(MissingPiece(f"{file} could not be imported: {crash}", crash.traceback))
+            self.import_failure = MissingPiece(f"{file} could not be imported: {crash}", crash.traceback)
+            raise AbortCheck(self.import_failure)
         value = reply.get("value")
         self.names = [n for n in value if isinstance(n, str)] if isinstance(value, list) else []
         return self.worker

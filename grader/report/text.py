@@ -92,11 +92,16 @@ def render_terminal(report: GradeReport, color: bool = False, width: int = 88) -
     failed = [c for c in report.checks() if not c.passed]
     if failed:
         lines += ["", style("What to look at", "1")]
+        previous = None
         for check in failed:
             lines.append("")
             lines.append(style(f"{check.exercise} · {check.check}", "31" if check.status == "failed" else "33"))
-            if check.feedback:
+            if check.feedback and previous is not None and check.feedback == previous.feedback \
+                    and check.exercise == previous.exercise:
+                lines.append("  the same as above")
+            elif check.feedback:
                 lines += ["  " + line for line in feedback_lines(check.feedback)]
+            previous = check
     notes = sorted({f"{c.exercise} · {c.check}: {n}" for c in report.checks() for n in c.notes})
     if notes or report.notes:
         lines += ["", style("Notes", "1")] + [f"  {n}" for n in (*report.notes, *notes)]

@@ -168,18 +168,23 @@ def _reseed() -> None:
 
 
 def student_traceback(exc: BaseException, folder: str) -> str:
-    """The traceback of ``exc`` with the grader's frames removed and paths made relative."""
+    """The traceback of ``exc`` with the grader's frames removed and paths made relative.
+
+    Only frames of files in the student's folder are kept (not importlib's ``<frozen ...>``
+    ones, whose relative names would otherwise resolve inside the working folder).
+    """
     frames = [
         frame
         for frame in traceback.extract_tb(exc.__traceback__)
-        if os.path.realpath(frame.filename).startswith(folder + os.sep)
+        if os.path.isabs(frame.filename) and os.path.realpath(frame.filename).startswith(folder + os.sep)
     ]
     for frame in frames:
         frame.filename = os.path.relpath(os.path.realpath(frame.filename), folder)
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
-    return "".join(lines)
+    # A SyntaxError names its file with the full scratch path; the student knows it by name.
+    return "".join(lines).replace(folder + os.sep, "")
 
 
 def serve(sock: socket.socket, folder: str) -> None:
