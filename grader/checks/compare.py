@@ -201,9 +201,8 @@ def _compare_values(g: torch.Tensor, e: torch.Tensor, rtol: float, atol: float, 
         value = fmt(float(g.reshape(-1)[first]))
         return _fail(
             where,
-            f"{int(nonfinite.sum())} of {g.numel()} values are {value} or another non-finite value "
-            f"where finite values are expected (first at {_index(first, shape)}, expected "
-            f"{fmt(float(e.reshape(-1)[first]))})",
+            f"got {value} at {_index(first, shape)} where {fmt(float(e.reshape(-1)[first]))} is expected "
+            f"({int(nonfinite.sum())} of {g.numel()} values are not finite)",
             rows,
         )
     finite_diff = torch.where(bad, diff, torch.zeros_like(diff))
