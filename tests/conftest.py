@@ -64,6 +64,30 @@ def run_cli(*args: str | Path, json_path: Path | None = None, cwd: Path = REPO,
     return finish(start_cli(*args, *extra, cwd=cwd, env=env), json_path)
 
 
+def materialize(fixture: Path, target: Path) -> Path:
+    """The fixture submission as a folder a student would hand in.
+
+    A fixture with a ``base.yaml`` holds only what differs from its base (the reference or
+    the skeleton): the base is copied, ``remove`` deleted, and the fixture's files laid over.
+    """
+    import shutil
+
+    import yaml
+
+    recipe = fixture / "base.yaml"
+    if not recipe.exists():
+        shutil.copytree(fixture, target)
+        return target
+    spec = yaml.safe_load(recipe.read_text())
+    shutil.copytree(REPO / spec["base"], target, ignore=shutil.ignore_patterns("mistakes", "__pycache__"))
+    for name in spec.get("remove", []):
+        (target / name).unlink()
+    for path in fixture.iterdir():
+        if path.name != "base.yaml":
+            shutil.copyfile(path, target / path.name)
+    return target
+
+
 @pytest.fixture(scope="session")
 def config():  # type: ignore[no-untyped-def]
     from grader.config import default_config_path, load_config

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, CliRun, finish, run_cli, start_cli
+from conftest import FIXTURES, REPO, CliRun, finish, materialize, run_cli, start_cli
 
 SUBMISSIONS = {
     "reference": REPO / "reference" / "basics",
@@ -30,7 +30,8 @@ def graded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def graded(graded_dir: Path) -> dict[str, CliRun]:
     out = graded_dir
     runs = {}
-    for name, folder in SUBMISSIONS.items():
+    for name, fixture in SUBMISSIONS.items():
+        folder = materialize(fixture, out / "submissions" / name)
         extra = ["--timeout", "8"] if name == "endless_loop" else []
         runs[name] = (start_cli("grade", folder, "--assignment", "basics", "--json", out / f"{name}.json",
                                 "--html", out / f"{name}.html", "--junit", out / f"{name}.xml", *extra),
