@@ -138,7 +138,7 @@ class _Reader:
     def fail(self, where: str, problem: str) -> ConfigError:
         return ConfigError(f"{self.path.name}: {where}: {problem}" if where else f"{self.path.name}: {problem}")
 
-    def mapping(self, value: Any, where: str, allowed: set[str] | None, required: set[str] = set()) -> dict[str, Any]:
+    def mapping(self, value: Any, where: str, allowed: set[str] | None, required: frozenset[str] = frozenset()) -> dict[str, Any]:
         """``value`` checked to be a mapping with only ``allowed`` keys (None: any keys)."""
         if not isinstance(value, dict):
             raise self.fail(where, f"expected a mapping, got {_show(value)}")

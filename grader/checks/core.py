@@ -38,7 +38,6 @@ from grader.errors import (
     MissingPiece,
     ProtocolError,
     StudentCrash,
-    StudentFailure,
     TimeBudgetSpent,
     WorkerLost,
 )
