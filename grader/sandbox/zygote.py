@@ -15,6 +15,8 @@ is out, so that import overlaps with that worker's checks.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib
 import json
 import os
@@ -28,8 +30,21 @@ import torch
 from grader.sandbox import worker
 
 
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (PR_SET_PDEATHSIG).
+
+    A grader killed with SIGKILL then takes the zygote with it, and the zygote its workers,
+    even a worker stuck in an endless loop that would never notice its socket closing.
+    Elsewhere this does nothing.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
 def _child(conn: socket.socket, folder: str) -> None:
     """Become a worker: own session, scratch folder as working directory, quiet fds."""
+    die_with_parent()
     os.setsid()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -43,6 +58,7 @@ def _child(conn: socket.socket, folder: str) -> None:
 
 
 def main(fd: int, preload: list[str]) -> None:
+    die_with_parent()
     control = socket.socket(fileno=fd)
     # Workers are reaped automatically; the parent watches them through their sockets.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)

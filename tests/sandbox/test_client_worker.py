@@ -198,3 +198,33 @@ def test_preloaded_modules_are_loaded_in_workers_forked_after_the_first(tmp_path
             replies.append(worker.request({"op": "call", "module": "probe", "function": "loaded", "args": [],
                                            "kwargs": {}}, 30)["value"])
         assert replies[-1] is True
+
+
+def test_a_grader_killed_outright_takes_its_workers_with_it(tmp_path: Path) -> None:
+    """kill -9 of the grader: the zygote and a worker stuck in a loop die too."""
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "spin.py").write_text("def spin():\n    while True:\n        pass\n")
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from grader.sandbox.client import Sandbox\n"
+        "box = Sandbox()\n"
+        f"w = box.spawn(Path({str(tmp_path)!r}))\n"
+        "w.request({'op': 'import', 'module': 'spin'}, 30)\n"
+        "from grader.sandbox import codec\n"
+        "codec.write_message(w.sock, {'op': 'call', 'module': 'spin', 'function': 'spin', 'args': [], 'kwargs': {}})\n"
+        "print(box._process.pid, w.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    zygote, worker = (int(pid) for pid in grader.stdout.readline().split())
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    for pid in (zygote, worker):
+        with pytest.raises(ProcessLookupError):
+            for _ in range(200):
+                os.kill(pid, 0)
+                time.sleep(0.025)
