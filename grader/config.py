@@ -64,7 +64,7 @@ class ExerciseConfig:
     title: str
     file: str
     functions: tuple[str, ...]
-    forbidden: tuple[str, ...]
+    forbidden: dict[str, tuple[str, ...]]
     checks: tuple[CheckConfig, ...]
     answers: tuple[AnswerConfig, ...]
     free_text: tuple[str, ...]
@@ -72,6 +72,10 @@ class ExerciseConfig:
     @property
     def module(self) -> str:
         return Path(self.file).stem
+
+    def forbidden_in(self, function: str) -> tuple[str, ...]:
+        """The torch op patterns ``function`` may not use while it is graded."""
+        return self.forbidden.get(function, ())
 
 
 @dataclass(frozen=True)
@@ -242,6 +246,7 @@ class _Reader:
         answers_raw = self.mapping(body.get("answers", {}), f"{where}.answers", None)
         answers = tuple(self.answer(f"{where}.answers.{key}", str(key), a) for key, a in answers_raw.items())
         file = self.text(body["file"], f"{where}.file")
+        functions = self.names(body["functions"], f"{where}.functions")
         if not file.endswith(".py") or "/" in file:
             raise self.fail(f"{where}.file", f"expected a Python file name like 'attention.py', got {_show(file)}")
         ids = [c.id for c in checks] + [a.check_id for a in answers]
@@ -252,12 +257,20 @@ class _Reader:
             id=eid,
             title=self.text(body["title"], f"{where}.title"),
             file=file,
-            functions=self.names(body["functions"], f"{where}.functions"),
-            forbidden=self.names(body.get("forbidden", []), f"{where}.forbidden"),
+            functions=functions,
+            forbidden=self.forbidden(body.get("forbidden", []), f"{where}.forbidden", functions),
             checks=checks,
             answers=answers,
             free_text=self.names(body.get("free_text", []), f"{where}.free_text"),
         )
+
+    def forbidden(self, raw: Any, where: str, functions: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """A list of patterns forbids them in every function; a mapping names the functions."""
+        if isinstance(raw, list):
+            patterns = self.names(raw, where)
+            return {function: patterns for function in functions} if patterns else {}
+        body = self.mapping(raw, where, set(functions))
+        return {str(f): self.names(p, f"{where}.{f}") for f, p in body.items()}
 
     def check(self, where: str, cid: str, raw: Any) -> CheckConfig:
         body = self.mapping(raw, where, {"points", "visibility", "max_examples"}, {"points", "visibility"})

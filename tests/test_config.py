@@ -298,3 +298,18 @@ def test_missing_checks_module(config):
     eigen = dataclasses.replace(basics.exercise("eigen"), id="no_such_exercise")
     with pytest.raises(ConfigError, match="no_such_exercise"):
         load_checks(basics, eigen)
+
+
+def test_forbidden_may_name_the_functions_it_applies_to(tmp_path):
+    def only_conv2d(raw: dict[str, Any]) -> None:
+        raw["assignments"]["basics"]["exercises"]["conv2d"]["forbidden"] = {"conv2d": ["conv*"]}
+
+    exercise = load_config(write_config(tmp_path, only_conv2d)).assignments["basics"].exercise("conv2d")
+    assert exercise.forbidden_in("conv2d") == ("conv*",)
+    assert exercise.forbidden_in("conv2d_layer") == ()
+
+    def unknown_function(raw: dict[str, Any]) -> None:
+        raw["assignments"]["basics"]["exercises"]["conv2d"]["forbidden"] = {"conv3d": ["conv*"]}
+
+    with pytest.raises(ConfigError, match=r"conv2d\.forbidden\.conv3d: unknown key"):
+        load_config(write_config(tmp_path, unknown_function))

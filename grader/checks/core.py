@@ -242,7 +242,7 @@ class Student:
         message = {
             "op": "call", "module": self.exercise.module, "function": function,
             "args": list(self._arguments(call.args)), "kwargs": self._arguments(call.kwargs),
-            "watch": list(self.exercise.forbidden),
+            "watch": list(self.exercise.forbidden_in(function)),
         }
         return self._value(self._request(message), f"{function}()")
 
@@ -250,7 +250,7 @@ class Student:
         """Call a method of an object kept in the worker."""
         message = {"op": "call_method", "handle": handle.id, "method": method,
                    "args": list(self._arguments(call.args)), "kwargs": self._arguments(call.kwargs),
-                   "watch": list(self.exercise.forbidden)}
+                   "watch": list(self.exercise.forbidden_in(method))}
         return self._value(self._request(message), f"{handle.type}.{method}()")
 
     def _value(self, reply: dict[str, Any], what: str) -> Any:

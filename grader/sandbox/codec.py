@@ -34,6 +34,7 @@ import json
 import math
 import socket
 import struct
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,7 +128,8 @@ class _Encoder:
             return [self.value(x, depth + 1) for x in v]
         if type(v) is tuple or type(v) is torch.Size:
             return {"$tuple": [self.value(x, depth + 1) for x in v]}
-        if type(v) is dict and all(type(k) in (str, int) for k in v):
+        # A state_dict is an OrderedDict: plain data, sent as a dict.
+        if type(v) in (dict, OrderedDict) and all(type(k) in (str, int) for k in v):
             return {"$dict": [[k, self.value(x, depth + 1)] for k, x in v.items()]}
         if type(v) is Handle:
             return {"$handle": {"id": v.id, "type": v.type}}

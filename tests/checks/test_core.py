@@ -40,7 +40,7 @@ def unfinished(x):
     raise NotImplementedError
 '''
 
-EXERCISE = ExerciseConfig(id="demo", title="Demo", file="demo.py", functions=("total",), forbidden=(),
+EXERCISE = ExerciseConfig(id="demo", title="Demo", file="demo.py", functions=("total",), forbidden={},
                           checks=(), answers=(), free_text=())
 
 
