@@ -247,11 +247,13 @@ class Student:
         return self._value(self._request(message), f"{function}()")
 
     def call_method(self, handle: Handle, method: str, call: Call) -> Any:
-        """Call a method of an object kept in the worker."""
+        """Call a method of an object kept in the worker (``"__call__"`` runs its forward)."""
+        name = f"{handle.type}.{'forward' if method == '__call__' else method}"
+        self.last_call = (name, call)
         message = {"op": "call_method", "handle": handle.id, "method": method,
                    "args": list(self._arguments(call.args)), "kwargs": self._arguments(call.kwargs),
                    "watch": list(self.exercise.forbidden_in(method))}
-        return self._value(self._request(message), f"{handle.type}.{method}()")
+        return self._value(self._request(message), f"{name}()")
 
     def _value(self, reply: dict[str, Any], what: str) -> Any:
         if not reply.get("ok"):
@@ -329,9 +331,10 @@ class Context:
                 continue
             try:
                 variant = self.parent_call(mistake.impl, call)
-            except Exception:  # a variant may well crash on inputs the reference accepts
+                matches = compare(got, variant).ok
+            except Exception:  # a variant may crash on inputs the reference accepts, or return a module
                 continue
-            if compare(got, variant).ok:
+            if matches:
                 return mistake
         return None
 
@@ -388,17 +391,18 @@ class Context:
 
         self.for_all(function, calls, body, max_examples=max_examples)
 
-    def for_all(self, function: str, calls: st.SearchStrategy[Call], body: Callable[[Call], None], *,
+    def for_all(self, function: str, calls: st.SearchStrategy[Any], body: Callable[[Any], None], *,
                 max_examples: int | None = None) -> None:
         """Run ``body`` on examples drawn by hypothesis; on failure, report the smallest found.
 
+        An example is a :class:`Call`, or any value with a ``describe()`` for feedback.
         ``body`` raises :class:`CheckFailed`; a crash of the student's code is reported with
         the smallest input that crashes it. Shrinking stops after ``shrink_calls`` examples
         (a count, not a time, so that the reported input does not depend on the machine's
         load): the shrinker only ever moves to a smaller failing example, so the last
         failure seen is the smallest found so far, and it is a real one.
         """
-        failures: list[tuple[Call, Exception]] = []
+        failures: list[tuple[Any, Exception]] = []
         shrink_tries: list[int] = []
 
         @settings(
@@ -414,7 +418,7 @@ class Context:
         )
         @hypothesis.seed(self.seed)
         @given(calls)
-        def run(call: Call) -> None:
+        def run(call: Any) -> None:
             if shrink_tries:
                 shrink_tries[0] += 1
                 if shrink_tries[0] > self.shrink_calls:
@@ -435,8 +439,9 @@ class Context:
                                   failure.subject) from None
             crash = failure
             assert isinstance(crash, StudentCrash)
+            crashed = self.student.last_call[0] if self.student.last_call else function
             raise CheckFailed(Feedback(
-                summary=f"{function}() raised {crash}",
+                summary=f"{crashed}() raised {crash}",
                 input=call.describe(),
                 input_label=SHRUNK,
                 traceback=crash.traceback or None,

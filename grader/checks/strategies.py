@@ -24,7 +24,7 @@ def values(limit: float = 2.0, step: float = 0.25) -> st.SearchStrategy[float]:
 
 def tensors(shape: tuple[int, ...], elements: st.SearchStrategy[float] | None = None) -> st.SearchStrategy[torch.Tensor]:
     """float32 tensors of the given shape."""
-    return hnp.arrays(np.float32, shape, elements=elements or values()).map(torch.from_numpy)
+    return hnp.arrays(np.float32, shape, elements=values() if elements is None else elements).map(torch.from_numpy)
 
 
 def masks(shape: tuple[int, ...]) -> st.SearchStrategy[torch.Tensor]:

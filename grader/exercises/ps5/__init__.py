@@ -1,0 +1,1 @@
+"""Checks of assignment ``ps5`` (seed 000, Problem set 5)."""

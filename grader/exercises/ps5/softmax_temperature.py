@@ -1,0 +1,124 @@
+"""Ex. 3: the temperature softmax, its laws and limits, and sampling from it.
+
+Public checks: agreement with ``softmax(z / T)`` on moderate logits, then the laws the
+sheet derives (normalisation, the ratio law, T -> 0 and T -> inf), stability for large
+logits and small temperatures, and sampling. The hidden one compares with the reference.
+"""
+
+from __future__ import annotations
+
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks import Call, Context, check
+from grader.checks.compare import compare
+from grader.checks.strategies import tensors, values
+
+SOFTMAX, SAMPLE = "softmax_t", "sample_with_temperature"
+TEMPERATURES = st.sampled_from([0.25, 0.5, 1.0, 2.0, 4.0])
+
+
+@st.composite
+def softmax_calls(draw: st.DrawFn, temperatures: st.SearchStrategy[float] = TEMPERATURES,
+                  scale: float = 2.0, max_batch: int = 2) -> Call:
+    batch = tuple(draw(st.lists(st.integers(1, 2), max_size=max_batch)))
+    z = draw(tensors((*batch, draw(st.integers(1, 5))), values(scale, scale / 8)))
+    return Call((z, draw(temperatures)), {}, ("z", "T"))
+
+
+def torch_softmax_t(z: torch.Tensor, T: float) -> torch.Tensor:  # noqa: N803 (the sheet's name)
+    return torch.softmax(z.double() / T, dim=-1).to(z.dtype)
+
+
+@check("matches_softmax", "softmax_t(z, T) equals softmax(z / T) over the last dimension")
+def matches_softmax(ctx: Context) -> None:
+    ctx.agree(SOFTMAX, softmax_calls(), torch_softmax_t)
+
+
+@check("normalised_and_ratio_law", "probabilities sum to 1 and p_i / p_k = exp((z_i - z_k) / T)")
+def normalised_and_ratio_law(ctx: Context) -> None:
+    def body(call: Call) -> None:
+        z, t = call.args
+        p = ctx.returned_tensor(SOFTMAX, call, tuple(z.shape))
+        verdict = compare(p.sum(-1), torch.ones(z.shape[:-1], dtype=torch.float64), rtol=0, atol=1e-5)
+        if not verdict.ok:
+            raise ctx.failure(SOFTMAX, call, f"the probabilities do not sum to 1 over the last dimension: "
+                              f"sums {verdict.summary}", verdict.details, got=p.float())
+        log_ratio = torch.log(p) - torch.log(p[..., :1])
+        verdict = compare(log_ratio, (z.double() - z[..., :1].double()) / t, rtol=1e-3, atol=1e-3)
+        if not verdict.ok:
+            raise ctx.failure(SOFTMAX, call, f"log(p_i / p_1) is not (z_i - z_1) / T: {verdict.summary}",
+                              verdict.details, got=p.float())
+
+    ctx.for_all(SOFTMAX, softmax_calls(), body)
+
+
+@check("limits", "T -> 0 puts the mass evenly on the maximisers; T -> inf tends to uniform")
+def limits(ctx: Context) -> None:
+    @st.composite
+    def tied(draw: st.DrawFn) -> Call:
+        z = draw(tensors((draw(st.integers(2, 6)),), values(2.0, 0.5)))
+        return Call((z, draw(st.sampled_from([1e-4, 1e-3]))), {}, ("z", "T"))
+
+    def body(call: Call) -> None:
+        z, t = call.args
+        p = ctx.returned_tensor(SOFTMAX, call, tuple(z.shape))
+        winners = (z == z.max()).double()
+        verdict = compare(p, winners / winners.sum(), rtol=0, atol=1e-3)
+        if not verdict.ok:
+            raise ctx.failure(SOFTMAX, call, f"for T -> 0 the mass should go evenly to the largest logits: "
+                              f"{verdict.summary}", verdict.details, got=p.float())
+        hot = Call((z, 1e4), {}, ("z", "T"))
+        p = ctx.returned_tensor(SOFTMAX, hot, tuple(z.shape))
+        verdict = compare(p, torch.full(z.shape, 1 / len(z), dtype=torch.float64), rtol=0, atol=1e-3)
+        if not verdict.ok:
+            raise ctx.failure(SOFTMAX, hot, f"for T -> inf the distribution should be nearly uniform: "
+                              f"{verdict.summary}", verdict.details, got=p.float())
+
+    ctx.for_all(SOFTMAX, tied(), body)
+
+
+@check("stable_for_large_logits", "finite and normalised for logits up to 1e4 in size and T down to 1e-4")
+def stable_for_large_logits(ctx: Context) -> None:
+    big = st.sampled_from([1e-4, 1e-2, 1.0, 10.0])
+    ctx.agree(SOFTMAX, softmax_calls(temperatures=big, scale=1e4, max_batch=1), torch_softmax_t, rtol=1e-3, atol=1e-5)
+
+
+@check("sampling", "samples are int64 indices whose frequencies follow softmax_t(z, T)")
+def sampling(ctx: Context) -> None:
+    draws = 4000
+
+    @st.composite
+    def sample_calls(draw: st.DrawFn) -> Call:
+        z = draw(tensors((draw(st.integers(1, 5)),), values(2.0, 0.25)))
+        return Call((z, draw(st.sampled_from([0.5, 1.0, 2.0, 1e-4])), draws), {}, ("z", "T", "num_samples"))
+
+    def body(call: Call) -> None:
+        z, t, _ = call.args
+        got = ctx.call(SAMPLE, call)
+        if not isinstance(got, torch.Tensor) or got.dtype != torch.int64 or tuple(got.shape) != (draws,):
+            kind = f"a tensor of dtype {got.dtype} and shape {tuple(got.shape)}" if isinstance(got, torch.Tensor) \
+                else type(got).__name__
+            raise ctx.failure(SAMPLE, call, f"{SAMPLE}() returned {kind}, expected an int64 tensor of shape ({draws},)")
+        if bool(((got < 0) | (got >= len(z))).any()):
+            raise ctx.failure(SAMPLE, call, f"{SAMPLE}() returned indices outside 0..{len(z) - 1}")
+        frequencies = torch.bincount(got, minlength=len(z)).double() / draws
+        expected = torch.softmax(z.double() / t, -1)
+        # Five standard deviations of a frequency estimated from `draws` samples.
+        allowed = 5 * torch.sqrt(expected * (1 - expected) / draws) + 1e-9
+        worst = int(torch.argmax((frequencies - expected).abs() - allowed))
+        if abs(frequencies[worst] - expected[worst]) > allowed[worst]:
+            raise ctx.failure(SAMPLE, call, f"index {worst} was drawn {float(frequencies[worst]):.3f} of the time, "
+                              f"but softmax_t gives it probability {float(expected[worst]):.3f}")
+
+    ctx.for_all(SAMPLE, sample_calls(), body, max_examples=10)
+
+
+@check("matches_reference", "softmax_t agrees with the reference, large logits and small temperatures included")
+def matches_reference(ctx: Context) -> None:
+    temperatures = st.sampled_from([1e-4, 0.1, 0.5, 1.0, 3.0, 100.0])
+    ctx.agree(SOFTMAX, softmax_calls(temperatures=temperatures, scale=100.0), ctx.reference.softmax_t,
+              rtol=1e-3, atol=1e-5)
+
+

@@ -1,0 +1,237 @@
+"""Ex. 5: debugging a transformer encoder layer.
+
+The skeleton is the sheet's buggy layer. Each check isolates what one fix repairs, so that
+fixing the bugs one at a time (shapes first: nothing runs before) raises the score step by
+step: the feed-forward and LayerNorm shapes, one head, several heads (the ``.view`` on a
+permuted tensor), masked keys (filled with -inf, broadcast over the key axis), and, hidden,
+agreement with the reference layer given the same weights (the missing 1/sqrt(d_head)).
+The student's layer is built in the worker and kept there behind a handle; weights cross
+the boundary as a state dict of tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from hypothesis import strategies as st
+
+from grader.checks import Call, CheckFailed, Context, check
+from grader.checks.compare import compare, compare_shape
+from grader.checks.strategies import masks, tensors
+from grader.model import Feedback
+from grader.sandbox.codec import Handle
+
+CLASS = "TransformerLayer"
+
+
+@dataclass(frozen=True)
+class LayerCase:
+    """A layer size, an input and a mask (or None), described for feedback."""
+
+    d_model: int
+    n_heads: int
+    d_ff: int
+    x: torch.Tensor
+    mask: torch.Tensor | None = None
+
+    def describe(self) -> str:
+        mask = "None" if self.mask is None else Call((self.mask,), {}, ("mask",)).describe().removeprefix("mask = ")
+        return (f"TransformerLayer(d_model={self.d_model}, n_heads={self.n_heads}, d_ff={self.d_ff}), "
+                f"x of shape {tuple(self.x.shape)}, mask = {mask}")
+
+    @property
+    def sizes(self) -> Call:
+        return Call((self.d_model, self.n_heads, self.d_ff), {}, ("d_model", "n_heads", "d_ff"))
+
+
+@st.composite
+def layer_cases(draw: st.DrawFn, heads: tuple[int, ...] = (1,), masked: bool = False,
+                batch: tuple[int, int] = (1, 2), min_tokens: int = 1) -> LayerCase:
+    n_heads = draw(st.sampled_from(heads))
+    d_model = n_heads * draw(st.integers(1, 3))
+    d_ff = draw(st.integers(1, 6))
+    b, t = draw(st.integers(*batch)), draw(st.integers(min_tokens, 4))
+    x = draw(tensors((b, t, d_model)))
+    return LayerCase(d_model, n_heads, d_ff, x, draw(masks((b, t))) if masked else None)
+
+
+def expected_shapes(d_model: int, d_ff: int) -> dict[str, tuple[int, ...]]:
+    """The contract of exercises.md: names and shapes of every parameter."""
+    d = d_model
+    return {"W_q.weight": (d, d), "W_k.weight": (d, d), "W_v.weight": (d, d), "W_o.weight": (d, d),
+            "W_o.bias": (d,), "ff1.weight": (d_ff, d), "ff1.bias": (d_ff,), "ff2.weight": (d, d_ff),
+            "ff2.bias": (d,), "ln1.weight": (d,), "ln1.bias": (d,), "ln2.weight": (d,), "ln2.bias": (d,)}
+
+
+def build(ctx: Context, case: LayerCase) -> Handle:
+    """The student's layer for this case, in the worker (its own seeded initial weights)."""
+    handle = ctx.call(CLASS, case.sizes)
+    if not isinstance(handle, Handle):
+        raise ctx.failure(CLASS, case.sizes, f"TransformerLayer(...) gave {type(handle).__name__}, not a module")
+    return handle
+
+
+def forward(ctx: Context, handle: Handle, x: torch.Tensor, mask: torch.Tensor | None) -> Any:
+    kwargs = {} if mask is None else {"mask": mask}
+    return ctx.student.call_method(handle, "__call__", Call((x,), kwargs, ("x",)))
+
+
+def shapes_check(ctx: Context, prefixes: tuple[str, ...]) -> None:
+    def body(case: LayerCase) -> None:
+        handle = build(ctx, case)
+        state = ctx.student.call_method(handle, "state_dict", Call(()))
+        got = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)} if isinstance(state, dict) else {}
+        for name, shape in expected_shapes(case.d_model, case.d_ff).items():
+            if name.startswith(prefixes) and got.get(name) != shape:
+                found = "is missing" if name not in got else f"has shape {got[name]}"
+                raise CheckFailed(Feedback(
+                    summary=f"{name} {found}, expected {shape} for d_model={case.d_model}, d_ff={case.d_ff}",
+                    input=case.sizes.describe(), hint=_shape_hint(ctx, case, got), reproduce=ctx.reproduce))
+
+    ctx.for_all(CLASS, layer_cases(heads=(1, 2)), body, max_examples=5)
+
+
+def _shape_hint(ctx: Context, case: LayerCase, got: dict[str, tuple[int, ...]]) -> str | None:
+    """The hint of the catalogued variant whose parameter shapes are the student's."""
+    for mistake in ctx.mistakes:
+        try:
+            layer = mistake.impl(case.d_model, case.n_heads, case.d_ff)
+        except Exception:  # a variant may refuse sizes the contract allows
+            continue
+        if {k: tuple(v.shape) for k, v in layer.state_dict().items()} == got:
+            return mistake.hint
+    return None
+
+
+@check("feed_forward_shapes", "ff1 maps d_model -> d_ff and ff2 maps d_ff -> d_model (and the projections are d x d)")
+def feed_forward_shapes(ctx: Context) -> None:
+    shapes_check(ctx, ("W_", "ff"))
+
+
+@check("layernorm_shapes", "ln1 and ln2 normalise over d_model")
+def layernorm_shapes(ctx: Context) -> None:
+    shapes_check(ctx, ("ln",))
+
+
+def equivariance(ctx: Context, heads: tuple[int, ...]) -> None:
+    @st.composite
+    def permuted(draw: st.DrawFn) -> tuple[LayerCase, list[int]]:
+        case = draw(layer_cases(heads=heads, min_tokens=2))
+        return case, draw(st.permutations(list(range(case.x.shape[1]))))
+
+    def body(example: _Permuted) -> None:
+        case, perm = example.case, example.perm
+        handle = build(ctx, case)
+        out = forward(ctx, handle, case.x, None)
+        shape = compare_shape(out, tuple(case.x.shape))
+        if not shape.ok:
+            raise CheckFailed(Feedback(summary=f"forward(x) returned {shape.summary}", input=case.describe(),
+                                       reproduce=ctx.reproduce))
+        moved = forward(ctx, handle, case.x[:, perm], None)
+        verdict = compare(moved, out[:, perm], rtol=1e-4, atol=1e-4)
+        if not verdict.ok:
+            raise CheckFailed(Feedback(summary=f"layer(x[:, perm]) != layer(x)[:, perm] for perm = {perm}: "
+                                       f"{verdict.summary}", input=case.describe(), details=verdict.details,
+                                       reproduce=ctx.reproduce))
+
+    ctx.for_all(CLASS, permuted().map(lambda pair: _Permuted(*pair)), body, max_examples=10)
+
+
+@dataclass(frozen=True)
+class _Permuted:
+    case: LayerCase
+    perm: list[int]
+
+    def describe(self) -> str:
+        return f"{self.case.describe()}, perm = {self.perm}"
+
+
+@check("single_head_equivariant", "with one head and no mask, permuting the tokens permutes the output")
+def single_head_equivariant(ctx: Context) -> None:
+    equivariance(ctx, (1,))
+
+
+@check("multi_head_equivariant", "with 2 or 4 heads and no mask, the layer runs and is permutation equivariant")
+def multi_head_equivariant(ctx: Context) -> None:
+    equivariance(ctx, (2, 4))
+
+
+def masked_keys_check(ctx: Context, batch: tuple[int, int]) -> None:
+    """Changing the tokens at masked key positions must not change the other tokens' outputs."""
+
+    def body(case: LayerCase) -> None:
+        assert case.mask is not None
+        hidden = ~case.mask.bool()
+        if not bool(hidden.any()):
+            return
+        handle = build(ctx, case)
+        out = forward(ctx, handle, case.x, case.mask)
+        changed_x = torch.where(hidden[..., None], case.x + 1.5, case.x)
+        moved = forward(ctx, handle, changed_x, case.mask)
+        if not (isinstance(out, torch.Tensor) and isinstance(moved, torch.Tensor) and out.shape == case.x.shape):
+            raise CheckFailed(Feedback(summary="forward(x, mask) did not return a tensor shaped like x",
+                                       input=case.describe(), reproduce=ctx.reproduce))
+        keep = case.mask.bool()[..., None].expand_as(out)
+        verdict = compare(moved[keep], out[keep], rtol=1e-4, atol=1e-4)
+        if not verdict.ok:
+            raise CheckFailed(Feedback(
+                summary="changing the tokens at masked key positions changed the output of the other tokens: "
+                        f"masked keys still get attention weight ({verdict.summary})",
+                input=case.describe(), reproduce=ctx.reproduce,
+                hint="Masked scores must be -inf before the softmax, and a (B, T) mask must cover the key axis "
+                     "of the (B, heads, T, T) scores: mask[:, None, None, :]."))
+
+    ctx.for_all(CLASS, layer_cases(masked=True, batch=batch, min_tokens=2), body, max_examples=15)
+
+
+@check("masked_keys_get_no_weight", "with a mask of one sequence, masked keys get no attention weight")
+def masked_keys_get_no_weight(ctx: Context) -> None:
+    masked_keys_check(ctx, (1, 1))
+
+
+@check("mask_per_sequence", "with a batch of sequences, each sequence's own mask applies to its keys")
+def mask_per_sequence(ctx: Context) -> None:
+    masked_keys_check(ctx, (2, 3))
+
+
+@check("matches_reference", "with the reference's weights loaded, the output equals the reference layer's")
+def matches_reference(ctx: Context) -> None:
+    def body(case: LayerCase) -> None:
+        torch.manual_seed(case.d_model * 100 + case.d_ff)
+        reference = ctx.reference.TransformerLayer(case.d_model, case.n_heads, case.d_ff).eval()
+        state = {k: v.detach().clone() for k, v in reference.state_dict().items()}
+        handle = build(ctx, case)
+        ctx.student.call_method(handle, "load_state_dict", Call((state,), {}, ("state_dict",)))
+        ctx.student.call_method(handle, "eval", Call(()))
+        got = forward(ctx, handle, case.x, case.mask)
+        with torch.no_grad():
+            expected = reference(case.x, case.mask) if case.mask is not None else reference(case.x)
+        verdict = compare(got, expected, rtol=1e-4, atol=1e-4)
+        if not verdict.ok:
+            raise CheckFailed(Feedback(summary=f"the output differs from the reference layer's with the same "
+                                       f"weights: {verdict.summary}", input=case.describe(),
+                                       details=verdict.details, reproduce=ctx.reproduce,
+                                       hint=_output_hint(ctx, case, state, got)))
+
+    @st.composite
+    def cases(draw: st.DrawFn) -> LayerCase:
+        return draw(layer_cases(heads=(1, 2, 4), masked=draw(st.booleans()), batch=(1, 3)))
+
+    ctx.for_all(CLASS, cases(), body, max_examples=20)
+
+
+def _output_hint(ctx: Context, case: LayerCase, state: dict[str, torch.Tensor], got: Any) -> str | None:
+    """The hint of the catalogued variant that, with the same weights, outputs what the student's did."""
+    for mistake in ctx.mistakes:
+        try:
+            layer = mistake.impl(case.d_model, case.n_heads, case.d_ff)
+            layer.load_state_dict(state)
+            with torch.no_grad():
+                variant = layer.eval()(case.x, case.mask) if case.mask is not None else layer.eval()(case.x)
+        except Exception:  # variants with other shapes, or that crash, cannot be this output
+            continue
+        if compare(got, variant, rtol=1e-4, atol=1e-4).ok:
+            return mistake.hint
+    return None

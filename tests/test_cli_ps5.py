@@ -1,0 +1,73 @@
+"""End to end on assignment ``ps5``: the reference, the skeletons, and the sheet's buggy layer."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, CliRun, finish, start_cli
+
+# The sheet's bugs in the shipped TransformerLayer, each with its fix, in the order a student
+# would likely find them (nothing runs before the shapes are right).
+FIXES = [
+    ("self.ff2 = nn.Linear(d_model, d_ff)", "self.ff2 = nn.Linear(d_ff, d_model)"),
+    ("nn.LayerNorm(d_ff)", "nn.LayerNorm(d_model)"),
+    ("attn = attn.view(B, T, D)", "attn = attn.reshape(B, T, D)"),
+    ("masked_fill(mask == 0, 0.0)", 'masked_fill(mask == 0, float("-inf"))'),
+    ("mask == 0", "mask[:, None, None, :] == 0"),
+    ("torch.matmul(q, k.transpose(-1, -2))", "torch.matmul(q, k.transpose(-1, -2)) / self.d_head ** 0.5"),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
+    out = tmp_path_factory.mktemp("ps5")
+    runs = {
+        "reference": start_cli("grade", REPO / "reference" / "ps5", "-a", "ps5", "--json", out / "reference.json"),
+        "skeleton": start_cli("grade", REPO / "student_templates" / "ps5", "-a", "ps5", "--json", out / "skeleton.json"),
+    }
+    source = (REPO / "student_templates" / "ps5" / "transformer_layer.py").read_text()
+    for step, (bug, fix) in enumerate(FIXES, 1):
+        assert bug in source, bug
+        source = source.replace(bug, fix)
+        folder = out / f"fixed{step}"
+        shutil.copytree(REPO / "student_templates" / "ps5", folder)
+        (folder / "transformer_layer.py").write_text(source)
+        runs[f"fixed{step}"] = start_cli("grade", folder, "-a", "ps5", "-e", "transformer_layer",
+                                         "--json", out / f"fixed{step}.json")
+    return {name: finish(process, out / f"{name}.json") for name, process in runs.items()}
+
+
+def test_reference_gets_full_marks(graded) -> None:  # type: ignore[no-untyped-def]
+    run = graded["reference"]
+    assert run.returncode == 0, run.stderr
+    failed = [t["output"] for t in run.results["tests"] if t["status"] != "passed"]
+    assert run.results["score"] == run.results["max_score"], failed
+
+
+def test_skeletons_score_zero_without_grader_errors(graded) -> None:  # type: ignore[no-untyped-def]
+    run = graded["skeleton"]
+    assert run.returncode == 0 and run.results["score"] == 0
+    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "error"]
+
+
+def test_the_buggy_layer_as_shipped_gets_feedback_naming_its_bugs(graded) -> None:  # type: ignore[no-untyped-def]
+    run = graded["skeleton"]
+    assert "ff2.weight has shape" in run.test("transformer_layer", "feed_forward_shapes")["output"]
+    assert "ln1.weight has shape" in run.test("transformer_layer", "layernorm_shapes")["output"]
+
+
+def test_fixing_one_bug_at_a_time_raises_the_score_step_by_step(graded) -> None:  # type: ignore[no-untyped-def]
+    scores = [graded["skeleton"].exercise_scores()["transformer_layer"][0]]
+    scores += [graded[f"fixed{step}"].exercise_scores()["transformer_layer"][0] for step in range(1, len(FIXES) + 1)]
+    assert all(a < b for a, b in zip(scores, scores[1:])), scores
+    final = graded[f"fixed{len(FIXES)}"].exercise_scores()["transformer_layer"]
+    assert final[0] == final[1]
+
+
+def test_the_missing_scaling_is_caught_only_by_the_reference_comparison(graded) -> None:  # type: ignore[no-untyped-def]
+    run = graded[f"fixed{len(FIXES) - 1}"]
+    failed = [t["extra_data"]["check"] for t in run.results["tests"] if t["status"] == "failed"]
+    assert failed == ["matches_reference"]
