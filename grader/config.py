@@ -94,6 +94,7 @@ class AssignmentConfig:
     seed: int
     shrink_calls: int = 100
     preload: tuple[str, ...] = ()
+    provided: tuple[str, ...] = ()
 
     def exercise(self, exercise_id: str) -> ExerciseConfig:
         for exercise in self.exercises:
@@ -213,7 +214,8 @@ class _Reader:
 
     def assignment(self, aid: str, raw: Any, limits: Limits, base: dict[str, Any]) -> AssignmentConfig:
         where = f"assignments.{aid}"
-        keys = {"title", "templates", "reference", "checks", "answers", "exercises", "limits", "hypothesis", "preload"}
+        keys = {"title", "templates", "reference", "checks", "answers", "exercises", "limits", "hypothesis", "preload",
+                "provided"}
         body = self.mapping(raw, where, keys, {"title", "templates", "reference", "checks", "exercises"})
         hypo = self.mapping(body.get("hypothesis", {}), f"{where}.hypothesis", HYPOTHESIS_KEYS)
         exercises_raw = self.mapping(body["exercises"], f"{where}.exercises", None)
@@ -236,6 +238,7 @@ class _Reader:
             seed=self.number(hypo.get("seed", base["seed"]), f"{where}.hypothesis.seed", 0, True),
             shrink_calls=self.number(hypo.get("shrink_calls", base["shrink_calls"]), f"{where}.hypothesis.shrink_calls", 0, True),
             preload=self.names(body.get("preload", []), f"{where}.preload"),
+            provided=self.provided(body.get("provided", []), f"{where}.provided", templates),
         )
 
     def exercise(self, where: str, eid: str, raw: Any) -> ExerciseConfig:
@@ -263,6 +266,14 @@ class _Reader:
             answers=answers,
             free_text=self.names(body.get("free_text", []), f"{where}.free_text"),
         )
+
+    def provided(self, raw: Any, where: str, templates: Path) -> tuple[str, ...]:
+        """Files that ship with the skeletons and are always taken from the templates."""
+        names = self.names(raw, where)
+        for name in names:
+            if "/" in name or not (templates / name).is_file():
+                raise self.fail(where, f"{name!r} is not a file in {templates}")
+        return names
 
     def forbidden(self, raw: Any, where: str, functions: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
         """A list of patterns forbids them in every function; a mapping names the functions."""

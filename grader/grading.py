@@ -23,7 +23,7 @@ from grader.checks.core import CheckFailed, CheckSpec, Context, Student
 from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig
 from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent
 from grader.loading import load_checks, load_mistakes, load_reference
-from grader.model import CheckResult, ExerciseResult, Feedback, GradeReport
+from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
 from grader.sandbox.client import Sandbox
 
 
@@ -81,8 +81,10 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
     reference = load_reference(assignment, exercise) if options.mode == "grade" else None
     mistakes = load_mistakes(assignment, exercise)
     limit = options.exercise_seconds or assignment.limits.exercise_seconds
-    student = Student(sandbox, submission, exercise, min(assignment.limits.call_seconds, limit), limit)
+    student = Student(sandbox, submission, exercise, min(assignment.limits.call_seconds, limit), limit,
+                      provided=assignment.provided, provided_from=assignment.templates)
     results: list[CheckResult] = []
+    figures: list[Figure] = []
     reference_seconds = 0.0
     try:
         for config in exercise.checks:
@@ -97,6 +99,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
             )
             results.append(run_check(specs[config.id], config, exercise, context))
             reference_seconds += context.reference_seconds
+            figures += context.figures
     finally:
         student.close()
     answers_path = submission / assignment.answers_file
@@ -130,6 +133,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
         id=exercise.id, title=exercise.title, file=exercise.file, checks=tuple(results),
         free_text=free_text(exercise.free_text, given),
         student_seconds=round(student.spent, 4), reference_seconds=round(reference_seconds, 4),
+        figures=tuple(figures),
     )
 
 

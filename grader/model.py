@@ -68,6 +68,16 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A figure the student's code drew, beside the reference's (PNG bytes, re-encoded)."""
+
+    title: str
+    student_png: bytes | None
+    reference_png: bytes | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class ExerciseResult:
     """All checks of one exercise, plus the free-text answers kept for a tutor.
 
@@ -82,6 +92,7 @@ class ExerciseResult:
     free_text: tuple[tuple[str, str], ...] = ()
     student_seconds: float = 0.0
     reference_seconds: float = 0.0
+    figures: tuple[Figure, ...] = ()
 
     @property
     def score(self) -> float:

@@ -72,9 +72,9 @@ def test_real_config_defaults(config):
 
 def write_config(tmp_path: Path, mutate: Callable[[dict[str, Any]], None]) -> Path:
     raw = copy.deepcopy(RAW)
-    basics = raw["assignments"]["basics"]
-    for key in ("templates", "reference"):
-        basics[key] = str((REAL.parent / basics[key]).resolve())
+    for assignment in raw["assignments"].values():
+        for key in ("templates", "reference"):
+            assignment[key] = str((REAL.parent / assignment[key]).resolve())
     mutate(raw)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
@@ -97,7 +97,7 @@ def error_of(path: Path) -> str:
 
 def test_unmodified_copy_loads(tmp_path):
     config = load_config(write_config(tmp_path, lambda raw: None))
-    assert list(config.assignments) == ["basics"]
+    assert list(config.assignments) == list(load_config(REAL).assignments)
 
 
 def test_unknown_key_suggests_the_right_one(tmp_path):

@@ -11,6 +11,6 @@ An exercise module (``grader/exercises/<assignment>/<exercise>.py``) declares it
 Points and visibility come from config.yaml, matched by the check id.
 """
 
-from grader.checks.core import Call, CheckFailed, CheckSpec, Context, ModelArg, Student, check
+from grader.checks.core import Call, CheckFailed, CheckSpec, Context, Built, Student, check
 
-__all__ = ["Call", "CheckFailed", "CheckSpec", "Context", "ModelArg", "Student", "check"]
+__all__ = ["Call", "CheckFailed", "CheckSpec", "Context", "Built", "Student", "check"]

@@ -22,6 +22,7 @@ from types import ModuleType
 from typing import Any, Callable
 
 import hypothesis
+import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
@@ -41,18 +42,22 @@ from grader.errors import (
     TimeBudgetSpent,
     WorkerLost,
 )
-from grader.model import Feedback
+from grader.images import safe_png
+from grader.model import Feedback, Figure
 from grader.sandbox.client import Sandbox, Worker
 from grader.sandbox.codec import Handle
-from grader.sandbox.models import build_model, describe as describe_model
+from grader.sandbox.models import build_object, describe as describe_model
 
 INLINE_ELEMENTS = 16
 SHRUNK = "smallest failing input"
 
 
 @dataclass(frozen=True)
-class ModelArg:
-    """An argument that is a model: built from ``spec`` in the worker and in the parent."""
+class Built:
+    """An argument built from ``spec`` in the worker and in the parent: a model or an image.
+
+    See :mod:`grader.sandbox.models` for the specs.
+    """
 
     spec: dict[str, Any]
 
@@ -89,7 +94,7 @@ def show(value: Any) -> str:
             text = _nested(value.tolist())
             return text if value.ndim <= 1 else f"{text} (shape {tuple(value.shape)})"
         return f"tensor of shape {tuple(value.shape)}"
-    if isinstance(value, ModelArg):
+    if isinstance(value, Built):
         return describe_model(value.spec)
     if isinstance(value, float):
         return fmt(value)
@@ -145,8 +150,11 @@ class Student:
     """
 
     def __init__(self, sandbox: Sandbox, folder: Path, exercise: ExerciseConfig,
-                 call_seconds: float, exercise_seconds: float) -> None:
+                 call_seconds: float, exercise_seconds: float,
+                 provided: tuple[str, ...] = (), provided_from: Path = Path(".")) -> None:
         self.sandbox, self.folder, self.exercise = sandbox, folder, exercise
+        # Helper files and images come from the grader's own copies, never the submission.
+        self.provided, self.provided_from = provided, provided_from
         self.call_seconds, self.exercise_seconds = call_seconds, exercise_seconds
         self.spent = 0.0
         self.worker: Worker | None = None
@@ -200,7 +208,7 @@ class Student:
         file = self.exercise.file
         if not (self.folder / file).is_file() or (self.folder / file).is_symlink():
             raise AbortCheck(MissingPiece(f"your submission has no file {file} (or it is not a regular file)"))
-        self.worker = self.sandbox.spawn(self.folder)
+        self.worker = self.sandbox.spawn(self.folder, tuple(self.provided_from / name for name in self.provided))
         self.handles = {}
         reply = self._request({"op": "import", "module": self.exercise.module})
         self.import_output = self.output
@@ -215,10 +223,10 @@ class Student:
         return self.worker
 
     def _arguments(self, value: Any) -> Any:
-        if isinstance(value, ModelArg):
+        if isinstance(value, Built):
             key = value.key()
             if key not in self.handles:
-                self.handles[key] = self._value(self._request({"op": "build", "spec": value.spec}), "building a model")
+                self.handles[key] = self._value(self._request({"op": "build", "spec": value.spec}), "building an input")
             return self.handles[key]
         if isinstance(value, tuple):
             return tuple(self._arguments(v) for v in value)
@@ -245,6 +253,20 @@ class Student:
             "watch": list(self.exercise.forbidden_in(function)),
         }
         return self._value(self._request(message), f"{function}()")
+
+    def call_with_figures(self, function: str, call: Call) -> tuple[Any, list[bytes]]:
+        """Call ``function`` and collect the matplotlib figures it drew, as safe PNG bytes."""
+        self._ensure_worker()
+        if function not in self.names:
+            raise AbortCheck(MissingPiece(f"{self.exercise.module}.py defines no function {function}()"))
+        self.last_call = (function, call)
+        reply = self._request({"op": "call", "module": self.exercise.module, "function": function,
+                               "args": list(self._arguments(call.args)), "kwargs": self._arguments(call.kwargs),
+                               "watch": [], "figures": True})
+        value = self._value(reply, f"{function}()")
+        raw = reply.get("figures") if isinstance(reply.get("figures"), list) else []
+        pngs = [safe_png(a.tobytes()) for a in raw if isinstance(a, np.ndarray) and a.dtype == np.uint8]
+        return value, [png for png in pngs if png is not None]
 
     def call_method(self, handle: Handle, method: str, call: Call) -> Any:
         """Call a method of an object kept in the worker (``"__call__"`` runs its forward)."""
@@ -273,19 +295,22 @@ class Student:
             self.worker = None
 
 
-def materialize(value: Any, cache: dict[str, Any]) -> Any:
-    """Parent-side copy of call arguments: models built from their specs, tensors cloned."""
-    if isinstance(value, ModelArg):
+def materialize(value: Any, cache: dict[str, Any], folder: Path) -> Any:
+    """Parent-side copy of call arguments: objects built from their specs, tensors cloned.
+
+    ``folder`` holds the provided files that image specs name (the assignment's templates).
+    """
+    if isinstance(value, Built):
         key = value.key()
         if key not in cache:
-            cache[key] = build_model(value.spec)
+            cache[key] = build_object(value.spec, folder)
         return cache[key]
     if isinstance(value, tuple):
-        return tuple(materialize(v, cache) for v in value)
+        return tuple(materialize(v, cache, folder) for v in value)
     if isinstance(value, list):
-        return [materialize(v, cache) for v in value]
+        return [materialize(v, cache, folder) for v in value]
     if isinstance(value, dict):
-        return {k: materialize(v, cache) for k, v in value.items()}
+        return {k: materialize(v, cache, folder) for k, v in value.items()}
     return copy.deepcopy(value)
 
 
@@ -300,6 +325,7 @@ class Context:
         self._reference, self.mistakes = reference, mistakes
         self.max_examples, self.seed, self.reproduce = max_examples, seed, reproduce
         self.notes: list[str] = []
+        self.figures: list[Figure] = []
         self._models: dict[str, Any] = {}
         self.reference_seconds = 0.0
 
@@ -314,8 +340,8 @@ class Context:
         """Run trusted code (an oracle, a mistake) on a private copy of the arguments."""
         start = time.perf_counter()
         try:
-            args = materialize(call.args, self._models)
-            kwargs = materialize(call.kwargs, self._models)
+            args = materialize(call.args, self._models, self.student.provided_from)
+            kwargs = materialize(call.kwargs, self._models, self.student.provided_from)
             return function(*args, **kwargs)
         finally:
             self.reference_seconds += time.perf_counter() - start
@@ -459,4 +485,4 @@ class _ShrinkingDone(BaseException):
     """Ends a hypothesis run whose shrinking budget is spent (hypothesis catches only Exception)."""
 
 
-__all__ = ["Call", "CheckFailed", "CheckSpec", "Comparison", "Context", "ModelArg", "Student", "check"]
+__all__ = ["Call", "CheckFailed", "CheckSpec", "Comparison", "Context", "Built", "Student", "check"]

@@ -2,9 +2,12 @@
 
 Jinja2 renders with autoescaping on, and the page's Content-Security-Policy forbids
 scripts and every external load, so even a string that slipped through could not act.
+Figures are embedded as ``data:`` PNGs that the grader re-encoded (``grader.images``).
 """
 
 from __future__ import annotations
+
+import base64
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -19,6 +22,7 @@ _ENV = Environment(
 )
 _ENV.filters["points"] = points
 _ENV.filters["clean"] = clean
+_ENV.filters["base64"] = lambda data: base64.b64encode(data).decode("ascii")
 
 
 def render_html(report: GradeReport) -> str:

@@ -120,10 +120,15 @@ class Sandbox:
         self._control = parent_end
         self._workers: list[Worker] = []
 
-    def spawn(self, submission: Path, timeout: float = 60.0) -> Worker:
-        """Fork a fresh worker whose working folder is a private copy of ``submission``."""
+    def spawn(self, submission: Path, provided: tuple[Path, ...] = (), timeout: float = 60.0) -> Worker:
+        """Fork a fresh worker whose working folder is a private copy of ``submission``.
+
+        ``provided`` files (helpers, images) are copied in over the submission's own.
+        """
         folder = Path(tempfile.mkdtemp(prefix="w-", dir=self._scratch))
         copy_submission(submission, folder)
+        for path in provided:
+            shutil.copyfile(path, folder / path.name)
         try:
             self._control.settimeout(timeout)
             self._control.sendall(json.dumps({"op": "spawn", "folder": str(folder)}).encode() + b"\n")

@@ -1,10 +1,12 @@
-"""Build ``nn.Module`` objects from a data-only description, on either side of the boundary.
+"""Build objects from a data-only description, on either side of the boundary.
 
-A model cannot cross the boundary, but its description can: the parent sends a spec, the
-worker builds the model and keeps it behind a handle, and the parent builds the very same
-model from the same spec to compute what is expected.
+A model (or an image) cannot cross the boundary, but its description can: the parent sends
+a spec, the worker builds the object and keeps it behind a handle, and the parent builds
+the very same object from the same spec to compute what is expected.
 
-A spec is a JSON-able dict::
+An image spec is ``{"image": "dog_and_cat.png"}``: a PIL image opened from a provided file
+(the worker's scratch folder, the assignment's templates in the parent). A model spec is a
+JSON-able dict::
 
     {"root": NODE, "tie": [["decoder.weight", "encoder.weight"]], "frozen": ["0"], "seed": 0,
      "device": "meta"}
@@ -29,10 +31,22 @@ without allocating or initialising weights (enough for counting parameters, and 
 from __future__ import annotations
 
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
+
+
+def build_object(spec: dict[str, Any], folder: Path) -> Any:
+    """Build what a spec describes: a PIL image from ``folder``, or a model."""
+    if "image" in spec:
+        from PIL import Image  # imported here: only image exercises need it
+
+        name = Path(spec["image"]).name  # a provided file's name, never a path elsewhere
+        with Image.open(folder / name) as image:
+            return image.convert(spec.get("mode", "RGB"))
+    return build_model(spec)
 
 
 def build_model(spec: dict[str, Any]) -> nn.Module:

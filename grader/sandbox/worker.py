@@ -25,6 +25,7 @@ import random
 import socket
 import sys
 import traceback
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -35,7 +36,7 @@ from torch.overrides import TorchFunctionMode
 
 from grader.sandbox import codec
 from grader.sandbox.codec import Handle
-from grader.sandbox.models import build_model
+from grader.sandbox.models import build_object
 
 OUTPUT_CAP = 20_000
 
@@ -89,9 +90,13 @@ class Worker:
         self.objects: dict[int, Any] = {}
 
     def keep(self, value: Any) -> Handle | None:
-        """Keep a module or optimizer in the worker; anything else is not kept."""
+        """Keep a module or optimizer in the worker; other values that are not data are not kept."""
         if not isinstance(value, (nn.Module, torch.optim.Optimizer)):
             return None
+        return self.remember(value)
+
+    def remember(self, value: Any) -> Handle:
+        """Keep any object behind a handle (the same object keeps its handle)."""
         for number, obj in self.objects.items():
             if obj is value:
                 return Handle(number, type(value).__name__)
@@ -136,7 +141,7 @@ class Worker:
             names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
             return {"value": names}
         if op == "build":
-            return {"value": build_model(request["spec"])}
+            return {"value": self.remember(build_object(request["spec"], Path(self.folder)))}
         if op == "release":
             for number in request.get("handles", []):
                 self.objects.pop(number, None)
@@ -156,8 +161,31 @@ class Worker:
                     value = target(*args, **kwargs)
             else:
                 value = target(*args, **kwargs)
-            return {"value": value, "used": sorted(seen)}
+            reply = {"value": value, "used": sorted(seen)}
+            if request.get("figures"):
+                reply["figures"] = collect_figures(value)
+            return reply
         raise ValueError(f"unknown request {op!r}")
+
+
+def collect_figures(value: Any, limit: int = 4) -> list[np.ndarray]:
+    """PNG bytes of the figures a call drew (or returned), as uint8 arrays; all are closed.
+
+    Only where matplotlib was imported (by the student's or the helper's code).
+    """
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return []
+    figures = [pyplot.figure(number) for number in pyplot.get_fignums()]
+    if type(value).__name__ == "Figure" and value not in figures:
+        figures.append(value)
+    pngs = []
+    for figure in figures[:limit]:
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=72)
+        pngs.append(np.frombuffer(buffer.getvalue(), dtype=np.uint8))
+    pyplot.close("all")
+    return pngs
 
 
 def _reseed() -> None:

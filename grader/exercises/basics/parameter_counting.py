@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from grader.checks import Call, Context, ModelArg, check
+from grader.checks import Call, Context, Built, check
 
 COUNT, PER_LAYER = "count_parameters", "parameters_per_layer"
 
@@ -91,19 +91,19 @@ def model_specs(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def _calls(specs: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[Call]:
-    return specs.map(lambda spec: Call((ModelArg(spec),), {}, ("model",)))
+    return specs.map(lambda spec: Call((Built(spec),), {}, ("model",)))
 
 
 @check("count_known_models", "count_parameters() is right on six small models (shared and tied weights count once)")
 def count_known_models(ctx: Context) -> None:
     for spec, total, _ in KNOWN_MODELS:
-        ctx.expect(COUNT, Call((ModelArg(spec),), {}, ("model",)), total)
+        ctx.expect(COUNT, Call((Built(spec),), {}, ("model",)), total)
 
 
 @check("per_layer_known_models", "parameters_per_layer() is right on six small models, parameter-free layers included")
 def per_layer_known_models(ctx: Context) -> None:
     for spec, _, per_layer in KNOWN_MODELS:
-        ctx.expect(PER_LAYER, Call((ModelArg(spec),), {}, ("model",)), per_layer)
+        ctx.expect(PER_LAYER, Call((Built(spec),), {}, ("model",)), per_layer)
 
 
 @check("count_matches_reference", "count_parameters() agrees with the reference on random models")
@@ -136,6 +136,6 @@ ALEXNET: dict[str, Any] = {"device": "meta", "root": ["Sequential", {
 
 @check("alexnet", "both functions are right on AlexNet (61,100,840 parameters)")
 def alexnet(ctx: Context) -> None:
-    call = Call((ModelArg(ALEXNET),), {}, ("model",))
+    call = Call((Built(ALEXNET),), {}, ("model",))
     ctx.expect(COUNT, call, ctx.parent_call(ctx.reference.count_parameters, call))
     ctx.expect(PER_LAYER, call, ctx.parent_call(ctx.reference.parameters_per_layer, call))

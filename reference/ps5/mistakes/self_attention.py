@@ -6,8 +6,8 @@ d != d_k (``scaled_by_sqrt_d``), d_k >= 2 (``divided_by_d_k``), batched inputs
 ``(B, n, d)`` (``batch_reversed_by_dot_T`` is right on 2-D inputs; on 3-D ones it raises,
 or returns garbage when the sizes happen to fit) and permutations that are not their own
 inverse, for instance a 3-cycle (``permutation_matrix_transposed`` is right for swaps).
-None of the ``self_attention`` variants breaks permutation equivariance: only the
-comparison with the reference catches them.
+The ``self_attention`` variants that run are all permutation equivariant, like the
+reference: only the comparison with the reference's values catches them.
 """
 
 import math

@@ -1,0 +1,47 @@
+"""Figures drawn by student code arrive as PNG bytes; only re-encoded pixels reach a report.
+
+The bytes come from the untrusted worker: they are decoded by Pillow within size limits and
+encoded again, so a report embeds an image the grader made, never the child's file.
+
+>>> import io
+>>> from PIL import Image
+>>> buffer = io.BytesIO()
+>>> Image.new("RGB", (4, 3)).save(buffer, format="PNG")
+>>> safe_png(buffer.getvalue())[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+True
+>>> safe_png(b"not a png") is None
+True
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+MAX_SIDE = 4000
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def safe_png(data: bytes) -> bytes | None:
+    """The image re-encoded as PNG, or None when it is not a PNG within the limits."""
+    from PIL import Image
+
+    if len(data) > MAX_BYTES or not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format != "PNG" or max(image.size) > MAX_SIDE:
+                return None
+            pixels = image.convert("RGBA")
+    except Exception:  # Pillow raises many kinds of errors on malformed images
+        return None
+    out = io.BytesIO()
+    pixels.save(out, format="PNG")
+    return out.getvalue()
+
+
+def figure_png(figure: Any) -> bytes:
+    """A matplotlib figure drawn in the grader's own process (a reference figure) as PNG."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=72)
+    return buffer.getvalue()
