@@ -228,3 +228,43 @@ def test_a_grader_killed_outright_takes_its_workers_with_it(tmp_path: Path) -> N
             for _ in range(200):
                 os.kill(pid, 0)
                 time.sleep(0.025)
+
+
+def test_provided_files_replace_the_submissions_own(sandbox: Sandbox, tmp_path: Path) -> None:
+    submission, templates = tmp_path / "submission", tmp_path / "templates"
+    submission.mkdir()
+    templates.mkdir()
+    (submission / "helper.py").write_text("WHO = 'student'\n")
+    (submission / "main.py").write_text("import helper\n\ndef who():\n    return helper.WHO\n")
+    (templates / "helper.py").write_text("WHO = 'grader'\n")
+    worker = sandbox.spawn(submission, (templates / "helper.py",))
+    worker.request({"op": "import", "module": "main"}, 30)
+    reply = worker.request({"op": "call", "module": "main", "function": "who", "args": [], "kwargs": {}}, 30)
+    assert reply["value"] == "grader"
+
+
+def test_figures_drawn_in_a_call_come_back_as_png(sandbox: Sandbox, tmp_path: Path) -> None:
+    from grader.images import safe_png
+
+    (tmp_path / "plot.py").write_text(
+        "import matplotlib.pyplot as plt\n\n"
+        "def draw():\n    plt.plot([0, 1], [1, 0])\n    plt.figure()\n    plt.show()\n    return 3\n")
+    worker = sandbox.spawn(tmp_path)
+    worker.request({"op": "import", "module": "plot"}, 30)
+    reply = worker.request({"op": "call", "module": "plot", "function": "draw", "args": [], "kwargs": {},
+                            "figures": True}, 30)
+    assert reply["value"] == 3 and len(reply["figures"]) == 2
+    assert all(safe_png(f.tobytes()) for f in reply["figures"])
+
+
+def test_images_are_built_from_provided_files_and_kept_behind_handles(sandbox: Sandbox, tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (5, 4), (255, 0, 0)).save(tmp_path / "picture.png")
+    (tmp_path / "size.py").write_text("def size(img):\n    return img.size\n")
+    worker = sandbox.spawn(tmp_path)
+    worker.request({"op": "import", "module": "size"}, 30)
+    handle = worker.request({"op": "build", "spec": {"image": "picture.png"}}, 30)["value"]
+    assert isinstance(handle, Handle) and handle.type == "Image"
+    reply = worker.request({"op": "call", "module": "size", "function": "size", "args": [handle], "kwargs": {}}, 30)
+    assert reply["value"] == (5, 4)
