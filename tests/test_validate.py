@@ -53,3 +53,9 @@ def test_validate_fails_when_a_mistake_goes_uncaught(tmp_path: Path) -> None:
     assert "not_really_a_mistake: NOT CAUGHT" in run.stdout
     assert "validation FAILED" in run.stdout
     assert "eigen: 5/6 catalogued mistakes caught" in run.stdout
+
+
+def test_validate_passes_on_the_ps5_catalogue() -> None:
+    run = run_cli("validate", "--assignment", "ps5")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "NOT CAUGHT" not in run.stdout and run.stdout.rstrip().endswith("validation passed")

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from hypothesis import strategies as st
 
+from grader.catalogue import Mistake
 from grader.checks import Call, CheckFailed, Context, check
 from grader.checks.compare import compare, compare_shape
 from grader.checks.strategies import masks, tensors
@@ -86,22 +87,24 @@ def shapes_check(ctx: Context, prefixes: tuple[str, ...]) -> None:
         for name, shape in expected_shapes(case.d_model, case.d_ff).items():
             if name.startswith(prefixes) and got.get(name) != shape:
                 found = "is missing" if name not in got else f"has shape {got[name]}"
+                mistake = _shape_mistake(ctx, case, got)
                 raise CheckFailed(Feedback(
                     summary=f"{name} {found}, expected {shape} for d_model={case.d_model}, d_ff={case.d_ff}",
-                    input=case.sizes.describe(), hint=_shape_hint(ctx, case, got), reproduce=ctx.reproduce))
+                    input=case.sizes.describe(), hint=mistake.hint if mistake else None, reproduce=ctx.reproduce),
+                    mistake.id if mistake else None)
 
     ctx.for_all(CLASS, layer_cases(heads=(1, 2)), body, max_examples=5)
 
 
-def _shape_hint(ctx: Context, case: LayerCase, got: dict[str, tuple[int, ...]]) -> str | None:
-    """The hint of the catalogued variant whose parameter shapes are the student's."""
+def _shape_mistake(ctx: Context, case: LayerCase, got: dict[str, tuple[int, ...]]) -> Mistake | None:
+    """The catalogued variant whose parameter shapes are the student's."""
     for mistake in ctx.mistakes:
         try:
             layer = mistake.impl(case.d_model, case.n_heads, case.d_ff)
         except Exception:  # a variant may refuse sizes the contract allows
             continue
         if {k: tuple(v.shape) for k, v in layer.state_dict().items()} == got:
-            return mistake.hint
+            return mistake
     return None
 
 
@@ -210,10 +213,11 @@ def matches_reference(ctx: Context) -> None:
             expected = reference(case.x, case.mask) if case.mask is not None else reference(case.x)
         verdict = compare(got, expected, rtol=1e-4, atol=1e-4)
         if not verdict.ok:
+            mistake = _output_mistake(ctx, case, state, got)
             raise CheckFailed(Feedback(summary=f"the output differs from the reference layer's with the same "
                                        f"weights: {verdict.summary}", input=case.describe(),
                                        details=verdict.details, reproduce=ctx.reproduce,
-                                       hint=_output_hint(ctx, case, state, got)))
+                                       hint=mistake.hint if mistake else None), mistake.id if mistake else None)
 
     @st.composite
     def cases(draw: st.DrawFn) -> LayerCase:
@@ -222,8 +226,8 @@ def matches_reference(ctx: Context) -> None:
     ctx.for_all(CLASS, cases(), body, max_examples=20)
 
 
-def _output_hint(ctx: Context, case: LayerCase, state: dict[str, torch.Tensor], got: Any) -> str | None:
-    """The hint of the catalogued variant that, with the same weights, outputs what the student's did."""
+def _output_mistake(ctx: Context, case: LayerCase, state: dict[str, torch.Tensor], got: Any) -> Mistake | None:
+    """The catalogued variant that, with the same weights, outputs what the student's did."""
     for mistake in ctx.mistakes:
         try:
             layer = mistake.impl(case.d_model, case.n_heads, case.d_ff)
@@ -233,5 +237,5 @@ def _output_hint(ctx: Context, case: LayerCase, state: dict[str, torch.Tensor], 
         except Exception:  # variants with other shapes, or that crash, cannot be this output
             continue
         if compare(got, variant, rtol=1e-4, atol=1e-4).ok:
-            return mistake.hint
+            return mistake
     return None
