@@ -77,6 +77,8 @@ def compare(got: Any, expected: Any, rtol: float = 1e-4, atol: float = 1e-5, whe
 
     ``where`` prefixes messages for nested values, e.g. "[0]" or "['conv1']".
     """
+    if isinstance(expected, np.ndarray) and isinstance(got, np.ndarray):
+        return _compare_tensor(torch.from_numpy(np.array(got)), torch.from_numpy(np.array(expected)), rtol, atol, where)
     if isinstance(expected, (torch.Tensor, np.ndarray)):
         return _compare_tensor(got, torch.as_tensor(expected), rtol, atol, where)
     if isinstance(expected, bool) or expected is None:

@@ -254,13 +254,16 @@ class Student:
         }
         return self._value(self._request(message), f"{function}()")
 
-    def call_with_figures(self, function: str, call: Call) -> tuple[Any, list[bytes]]:
-        """Call ``function`` and collect the matplotlib figures it drew, as safe PNG bytes."""
+    def call_with_figures(self, function: str, call: Call, module: str | None = None) -> tuple[Any, list[bytes]]:
+        """Call ``function`` and collect the matplotlib figures it drew, as safe PNG bytes.
+
+        ``module`` may name a provided helper (``helper_maxpool``) instead of the exercise's file.
+        """
         self._ensure_worker()
-        if function not in self.names:
+        if module is None and function not in self.names:
             raise AbortCheck(MissingPiece(f"{self.exercise.module}.py defines no function {function}()"))
         self.last_call = (function, call)
-        reply = self._request({"op": "call", "module": self.exercise.module, "function": function,
+        reply = self._request({"op": "call", "module": module or self.exercise.module, "function": function,
                                "args": list(self._arguments(call.args)), "kwargs": self._arguments(call.kwargs),
                                "watch": [], "figures": True})
         value = self._value(reply, f"{function}()")
@@ -328,6 +331,38 @@ class Context:
         self.figures: list[Figure] = []
         self._models: dict[str, Any] = {}
         self.reference_seconds = 0.0
+
+    def provided_module(self, name: str) -> ModuleType:
+        """A provided helper (``helper.py``), loaded in the parent from the grader's own copy."""
+        import importlib.util
+        import sys
+
+        key = f"_grader_provided.{self.student.provided_from.name}.{name}"
+        if key not in sys.modules:
+            spec = importlib.util.spec_from_file_location(key, self.student.provided_from / f"{name}.py")
+            if spec is None or spec.loader is None:
+                raise GraderError(f"provided file {name}.py is missing")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            sys.modules[key] = module
+        return sys.modules[key]
+
+    def add_figure(self, title: str, student_png: bytes | None, reference: Callable[[], Any] | None,
+                   note: str = "") -> None:
+        """Show the student's figure beside the reference's (drawn here by ``reference()``)."""
+        from grader.images import figure_png
+
+        reference_png = None
+        if reference is not None and self._reference is not None:
+            import matplotlib
+
+            matplotlib.use("Agg")  # the grader draws headless, whatever the machine has
+            import matplotlib.pyplot as plt
+
+            figure = reference()
+            reference_png = figure_png(figure)
+            plt.close(figure)
+        self.figures.append(Figure(title, student_png, reference_png, note))
 
     @property
     def reference(self) -> ModuleType:
