@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
+import torch
+
 from grader import __version__
 from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
 from grader.checks.core import CheckFailed, CheckSpec, Context, Student
@@ -43,6 +45,8 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
     """Grade ``submission`` (a folder) and return the report; student failures never raise."""
     started = datetime.now(timezone.utc)
     start = time.perf_counter()
+    # The grader's own tensors are tiny, and a worker computes beside it on the same cores.
+    torch.set_num_threads(1)
     seed = assignment.seed if options.seed is None else options.seed
     exercises = tuple(
         grade_exercise(assignment, exercise, submission, sandbox, options, seed)

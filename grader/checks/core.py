@@ -164,6 +164,9 @@ class Student:
         self.import_output = ""
         self.last_call: tuple[str, Call] | None = None
         self.import_failure: MissingPiece | None = None
+        # Results that several checks of the exercise share (a trained model's handle, say);
+        # emptied with the worker, whose objects the handles name.
+        self.memo: dict[str, Any] = {}
 
     def _timeout(self) -> tuple[float, str]:
         """Seconds the next request may take, and how to name that limit to a student."""
@@ -210,6 +213,7 @@ class Student:
             raise AbortCheck(MissingPiece(f"your submission has no file {file} (or it is not a regular file)"))
         self.worker = self.sandbox.spawn(self.folder, tuple(self.provided_from / name for name in self.provided))
         self.handles = {}
+        self.memo = {}
         reply = self._request({"op": "import", "module": self.exercise.module})
         self.import_output = self.output
         if not reply.get("ok"):

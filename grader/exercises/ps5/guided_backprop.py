@@ -1,0 +1,146 @@
+"""Ex. 9: guided backpropagation on ResNet-50 (and smaller networks).
+
+No weights are ever downloaded: the checks build models with seeded random weights, in the
+worker for the student and here for the reference, from the same spec. Public checks cover
+loading the model offline, preprocessing (against torchvision's own transforms, with a
+tolerance that admits either way of resizing), replacing every ReLU (nested and shared ones
+included), the shape of the gradient and its image. Hidden: guided gradients equal the
+reference's on small random CNNs and on a random ResNet-50.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import torch
+from hypothesis import strategies as st
+
+from grader.checks import Built, Call, CheckFailed, Context, check
+from grader.checks.compare import compare, compare_shape
+from grader.model import Feedback
+from grader.sandbox.codec import Handle
+
+LOAD, PREPROCESS, REPLACE, GRADIENTS, TO_IMAGE = (
+    "load_model", "preprocess", "replace_relus", "guided_gradients", "gradient_to_image")
+IMAGE = "dog_and_cat.png"
+TARGET = 243
+
+# A small CNN with a nested ReLU and a ReLU module used twice ("1" again as "3").
+SMALL_CNN = {"seed": 0, "root": ["Sequential",
+                                 ["Conv2d", 3, 4, 3, {"padding": 1}], ["ReLU"],
+                                 ["Sequential", ["Conv2d", 4, 4, 3, {"padding": 1}], ["ReLU"]],
+                                 ["Shared", "1"],
+                                 ["AdaptiveAvgPool2d", 1], ["Flatten"], ["Linear", 4, 300]]}
+RESNET50 = {"seed": 0, "root": ["torchvision", "resnet50"]}
+
+
+def small_input(seed: int, side: int = 12) -> torch.Tensor:
+    return torch.randn(1, 3, side, side, generator=torch.Generator().manual_seed(seed))
+
+
+def replaced(ctx: Context, spec: dict) -> Handle:
+    """The student's replace_relus applied to a model built from ``spec`` in the worker."""
+    call = Call((Built(spec),), {}, ("model",))
+    got = ctx.call(REPLACE, call)
+    if not isinstance(got, Handle):
+        raise ctx.failure(REPLACE, call, f"replace_relus() returned {type(got).__name__}, expected the model")
+    return got
+
+
+@check("load_model_offline", "load_model(pretrained=False) gives a ResNet-50 with 1000 class scores, without a download")
+def load_model_offline(ctx: Context) -> None:
+    call = Call((), {"pretrained": False}, ())
+    model = ctx.call(LOAD, call)
+    if not isinstance(model, Handle) or model.type != "ResNet":
+        raise ctx.failure(LOAD, call, f"load_model() returned {getattr(model, 'type', type(model).__name__)}, "
+                          "expected torchvision's ResNet")
+    scores = ctx.student.call_method(model, "__call__", Call((small_input(0, 32),), {}, ("x",)))
+    verdict = compare_shape(scores, (1, 1000))
+    if not verdict.ok:
+        raise ctx.failure(LOAD, call, f"the model's output for a (1, 3, 32, 32) input: {verdict.summary}")
+
+
+@check("preprocess_imagenet", "preprocess(img) resizes to 256, centre-crops 224 and normalises like ImageNet training")
+def preprocess_imagenet(ctx: Context) -> None:
+    from torchvision import transforms
+
+    call = Call((Built({"image": IMAGE}),), {}, ("img",))
+    got = ctx.returned_tensor(PREPROCESS, call, (1, 3, 224, 224))
+    pipeline = transforms.Compose([
+        transforms.Resize(256), transforms.CenterCrop(224), transforms.ToTensor(),
+        transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225]),
+    ])
+    expected = ctx.parent_call(pipeline, call)[None].double()
+    # Resizing the PIL image or the tensor (with antialiasing) differ a little at edges;
+    # a missing step (no crop, no normalisation) differs by far more on average.
+    mean_error = float((got - expected).abs().mean())
+    if mean_error > 0.05:
+        channel = (got - expected).mean(dim=(0, 2, 3))
+        raise ctx.failure(PREPROCESS, call, f"the tensor differs from Resize(256), CenterCrop(224), ToTensor(), "
+                          f"Normalize(ImageNet) by {mean_error:.3f} on average (at most 0.05 is expected); mean "
+                          f"difference per channel {[round(float(c), 3) for c in channel]}")
+
+
+@check("replace_relus_everywhere", "replace_relus replaces every nn.ReLU, nested and shared ones included, by GuidedReLU")
+def replace_relus_everywhere(ctx: Context) -> None:
+    model = replaced(ctx, SMALL_CNN)
+    text = ctx.student.call_method(model, "__repr__", Call(()))
+    remaining = len(re.findall(r"(?<!Guided)ReLU\(", str(text)))
+    if remaining or "GuidedReLU" not in str(text):
+        raise CheckFailed(Feedback(
+            summary=f"after replace_relus() the model still has {remaining} nn.ReLU module(s)"
+            if remaining else "replace_relus() put no GuidedReLU into the model",
+            input=f"model = {Call((Built(SMALL_CNN),), {}, ('model',)).describe().removeprefix('model = ')}",
+            details=tuple(str(text).splitlines()[:14]), reproduce=ctx.reproduce,
+            hint="Walk model.named_modules() (nested modules too) and set the GuidedReLU on each parent "
+                 "with setattr; a ReLU registered under two names must be replaced under both."))
+
+
+@check("gradient_shape_and_image", "guided_gradients is shaped like x; gradient_to_image gives an (H, W, 3) image in [0, 1]")
+def gradient_shape_and_image(ctx: Context) -> None:
+    model = replaced(ctx, SMALL_CNN)
+    x = small_input(1)
+    call = Call((model, x), {"target_class": 7}, ("model", "x"))
+    g = ctx.returned_tensor(GRADIENTS, call, tuple(x.shape))
+    if not bool(torch.isfinite(g).all()) or not bool(g.abs().sum() > 0):
+        raise ctx.failure(GRADIENTS, call, "the gradient is all zero or not finite", got=g.float())
+    image_call = Call((g.float(),), {}, ("g",))
+    image = ctx.call(TO_IMAGE, image_call)
+    if not isinstance(image, np.ndarray) or image.shape != (12, 12, 3):
+        shape = getattr(image, "shape", type(image).__name__)
+        raise ctx.failure(TO_IMAGE, image_call, f"gradient_to_image() returned {shape}, expected a numpy array (12, 12, 3)")
+    if image.min() < 0 or image.max() > 1:
+        raise ctx.failure(TO_IMAGE, image_call, f"the image's values run from {image.min():.3g} to {image.max():.3g}, "
+                          "outside [0, 1]")
+
+
+def agrees_with_reference(ctx: Context, spec: dict, x: torch.Tensor, target: int) -> None:
+    model = replaced(ctx, spec)
+    call = Call((model, x), {"target_class": target}, ("model", "x"))
+    got = ctx.call(GRADIENTS, call)
+    ref = ctx.reference
+
+    def reference_gradients(built: torch.nn.Module, inputs: torch.Tensor, target_class: int) -> torch.Tensor:
+        return ref.guided_gradients(ref.replace_relus(built), inputs, target_class)
+
+    expected = ctx.parent_call(reference_gradients, Call((Built(spec), x, target)))
+    verdict = compare(got, expected, rtol=1e-3, atol=1e-6)
+    if not verdict.ok:
+        raise ctx.failure(GRADIENTS, Call((Built(spec), x), {"target_class": target}, ("model", "x")),
+                          f"the guided gradients differ from the reference's: {verdict.summary}", verdict.details)
+
+
+@check("matches_reference_small_cnns", "guided gradients equal the reference's on small random CNNs for any target class")
+def matches_reference_small_cnns(ctx: Context) -> None:
+    @st.composite
+    def cases(draw: st.DrawFn) -> Call:
+        spec = {**SMALL_CNN, "seed": draw(st.integers(0, 50))}
+        return Call((spec, small_input(draw(st.integers(0, 50))), draw(st.integers(0, 299))), {}, ("spec", "x", "target"))
+
+    ctx.for_all(GRADIENTS, cases(), lambda c: agrees_with_reference(ctx, *c.args), max_examples=6)
+
+
+@check("matches_reference_resnet50", f"guided gradients equal the reference's on a seeded random ResNet-50 (class {TARGET})")
+def matches_reference_resnet50(ctx: Context) -> None:
+    agrees_with_reference(ctx, RESNET50, small_input(2, 64), TARGET)
