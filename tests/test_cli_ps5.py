@@ -25,7 +25,8 @@ FIXES = [
 def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
     out = tmp_path_factory.mktemp("ps5")
     runs = {
-        "reference": start_cli("grade", REPO / "reference" / "ps5", "-a", "ps5", "--json", out / "reference.json"),
+        "reference": start_cli("grade", REPO / "reference" / "ps5", "-a", "ps5", "--json", out / "reference.json",
+                               "--html", out / "reference.html"),
         "skeleton": start_cli("grade", REPO / "student_templates" / "ps5", "-a", "ps5", "--json", out / "skeleton.json"),
     }
     source = (REPO / "student_templates" / "ps5" / "transformer_layer.py").read_text()
@@ -45,6 +46,24 @@ def test_reference_gets_full_marks(graded) -> None:  # type: ignore[no-untyped-d
     assert run.returncode == 0, run.stderr
     failed = [t["output"] for t in run.results["tests"] if t["status"] != "passed"]
     assert run.results["score"] == run.results["max_score"], failed
+
+
+def test_the_report_shows_each_figure_beside_the_reference(graded, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    import base64
+    import io
+    import re
+
+    from PIL import Image
+
+    html = next(tmp_path_factory.getbasetemp().glob("ps5*/reference.html")).read_text()
+    images = re.findall(r'<img alt="(your|reference) figure: ([^"]+)" src="data:image/png;base64,([^"]+)"', html)
+    assert sorted((kind, title) for kind, title, _ in images) == sorted(
+        (kind, title) for kind in ("your", "reference")
+        for title in ("iterated max pooling (top) and Gaussian blur (bottom)",
+                      "data, decision boundary and input gradients"))
+    for _, _, data in images:
+        with Image.open(io.BytesIO(base64.b64decode(data))) as image:
+            assert image.format == "PNG" and min(image.size) > 100
 
 
 def test_skeletons_score_zero_without_grader_errors(graded) -> None:  # type: ignore[no-untyped-def]

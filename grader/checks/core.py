@@ -289,7 +289,8 @@ class Student:
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             kind, message = str(error.get("type", "Error")), str(error.get("message", ""))
             if kind == "NotImplementedError":
-                raise AbortCheck(MissingPiece(f"{what} is not implemented yet (it raises NotImplementedError)"))
+                why = f"NotImplementedError: {message}" if message else "it raises NotImplementedError"
+                raise AbortCheck(MissingPiece(f"{what} is not implemented yet ({why})"))
             raise StudentCrash(kind, message, str(error.get("traceback", "")))
         used = reply.get("used") or []
         if used:

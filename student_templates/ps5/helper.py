@@ -16,21 +16,25 @@ import torch
 from matplotlib.figure import Figure
 
 
-def make_toy_dataset(n: int = 400, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def make_toy_dataset(
+    n: int = 400, seed: int = 0, noise: float = 0.2
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Return two interleaving half-moons with a little noise ("two moons").
 
     Class 0 is the upper moon, class 1 the lower one, which reaches into the upper moon's
-    hollow: no straight line separates them, but a small MLP does easily. The points are
+    hollow: no straight line separates them, but a small MLP separates almost all of them. The points are
     shuffled, and the same ``seed`` always gives the same data.
 
     Args:
         n: the number of points; ``n // 2`` of class 0 and the rest of class 1.
         seed: the seed of the ``torch.Generator`` all randomness is drawn from.
+        noise: the standard deviation of the Gaussian noise added to every coordinate; at
+            0.2 a few points of each class lie among the other class's points.
 
     Returns:
         ``X`` of shape ``(n, 2)``, float32: the points ``x^(i) = (x_1^(i), x_2^(i))``, one
-        per row, roughly inside ``[-1.5, 2.5] x [-1, 1.5]``; and ``y`` of shape ``(n,)``,
-        int64: the labels, 0 or 1.
+        per row, at the default noise roughly inside ``[-1.5, 2.5] x [-1.2, 1.7]``; and
+        ``y`` of shape ``(n,)``, int64: the labels, 0 or 1.
     """
     generator = torch.Generator().manual_seed(seed)
     n0 = n // 2
@@ -39,7 +43,7 @@ def make_toy_dataset(n: int = 400, seed: int = 0) -> tuple[torch.Tensor, torch.T
     t1 = torch.rand(n1, generator=generator) * math.pi
     upper = torch.stack([torch.cos(t0), torch.sin(t0)], dim=1)
     lower = torch.stack([1.0 - torch.cos(t1), 0.5 - torch.sin(t1)], dim=1)
-    X = torch.cat([upper, lower]) + 0.1 * torch.randn(n, 2, generator=generator)
+    X = torch.cat([upper, lower]) + noise * torch.randn(n, 2, generator=generator)
     y = torch.cat([torch.zeros(n0, dtype=torch.int64), torch.ones(n1, dtype=torch.int64)])
     order = torch.randperm(n, generator=generator)
     return X[order].to(torch.float32), y[order]
@@ -83,9 +87,17 @@ def plot_data_boundary_and_gradients(
     ax.contour(XX, YY, P, levels=[0.5], colors="black", linewidths=2.5)
 
     # At most about 25 arrows per axis: a full-resolution field is an unreadable carpet.
-    step = max(1, math.ceil(XX.shape[0] / 25))
+    step = max(1, math.ceil(max(XX.shape) / 25))
     sub = (slice(None, None, step), slice(None, None, step))
-    ax.quiver(XX[sub], YY[sub], GX[sub], GY[sub], color="black", alpha=0.7, width=0.003)
+    gx, gy = GX[sub], GY[sub]
+    # Arrows in data units, the longest one about two arrow spacings long: the gradient
+    # of a confident model is tiny almost everywhere and huge at the boundary, and
+    # quiver's own autoscaling would let the boundary's arrows cross the whole plot.
+    spacing = max(np.ptp(XX), np.ptp(YY)) / 25
+    longest = float(np.hypot(gx, gy).max())
+    ax.quiver(XX[sub], YY[sub], gx, gy, angles="xy", scale_units="xy",
+              scale=longest / (2 * spacing) if longest > 0 else 1.0,
+              color="black", alpha=0.7, width=0.003)
 
     for label, colour in ((0, "tab:blue"), (1, "tab:red")):
         points = X[y == label]
