@@ -51,7 +51,9 @@ def train_classifier(
     """
     # A private generator: reproducible shuffling without touching the global RNG.
     generator = torch.Generator().manual_seed(seed)
-    loader = DataLoader(TensorDataset(X, y), batch_size=batch_size, shuffle=True, generator=generator)
+    loader = DataLoader(
+        TensorDataset(X, y), batch_size=batch_size, shuffle=True, generator=generator
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
     # Tensors this small gain nothing from several threads, and waking them for each of

@@ -127,8 +127,8 @@ if __name__ == "__main__":
     import matplotlib.pyplot as plt
 
     # The image ships with the skeletons, not with the reference.
-    image_path = Path(__file__).resolve().parents[2] / "student_templates" / "ps5" / "dog_and_cat.png"
-    img = Image.open(image_path).convert("RGB")
+    templates = Path(__file__).resolve().parents[2] / "student_templates" / "ps5"
+    img = Image.open(templates / "dog_and_cat.png").convert("RGB")
     model = replace_relus(load_model())
     x = preprocess(img)
     g = guided_gradients(model, x, target_class=243)

@@ -22,8 +22,8 @@ def make_toy_dataset(
     """Return two interleaving half-moons with a little noise ("two moons").
 
     Class 0 is the upper moon, class 1 the lower one, which reaches into the upper moon's
-    hollow: no straight line separates them, but a small MLP separates almost all of them. The points are
-    shuffled, and the same ``seed`` always gives the same data.
+    hollow: no straight line separates them, but a small MLP separates almost all of
+    them. The points are shuffled, and the same ``seed`` always gives the same data.
 
     Args:
         n: the number of points; ``n // 2`` of class 0 and the rest of class 1.
