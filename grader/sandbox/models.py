@@ -102,6 +102,8 @@ def describe(spec: dict[str, Any]) -> str:
     >>> describe({"root": ["Sequential", ["Linear", 3, 4], ["ReLU"]]})
     'Sequential(Linear(3, 4), ReLU())'
     """
+    if "image" in spec:
+        return f"the image {Path(spec['image']).name} (a PIL image)"
     text = _describe_node(spec["root"])
     extras = [f"{a} tied to {b}" for a, b in spec.get("tie", [])]
     extras += [f"{p} frozen" for p in spec.get("frozen", [])]

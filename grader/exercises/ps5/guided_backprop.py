@@ -113,6 +113,13 @@ def gradient_shape_and_image(ctx: Context) -> None:
     if image.min() < 0 or image.max() > 1:
         raise ctx.failure(TO_IMAGE, image_call, f"the image's values run from {image.min():.3g} to {image.max():.3g}, "
                           "outside [0, 1]")
+    # Pixel (i, j) of channel c must come from g[0, c, i, j]: whatever the normalisation, the
+    # order of the values within each channel is kept (a reshape instead of a permute is not).
+    for c in range(3):
+        order = np.argsort(g[0, c].numpy().ravel(), kind="stable")
+        if bool((np.diff(image[..., c].ravel()[order]) < -1e-6).any()):
+            raise ctx.failure(TO_IMAGE, image_call, f"channel {c} of the image is not g[0, {c}] rescaled: pixel "
+                              "(i, j, c) must show g[0, c, i, j] (move the channels last with a permute)")
 
 
 def agrees_with_reference(ctx: Context, spec: dict, x: torch.Tensor, target: int) -> None:
