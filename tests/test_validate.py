@@ -30,6 +30,7 @@ def _config_with_only_eigen(tmp_path: Path, extra_mistake: str) -> Path:
     basics["exercises"] = {"eigen": basics["exercises"]["eigen"]}
     basics["reference"] = str(reference)
     basics["templates"] = str(REPO / "student_templates" / "basics")
+    data["assignments"] = {"basics": basics}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data))
     return path
