@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-from conftest import REPO, CliRun, finish, start_cli
+from conftest import FIXTURES, REPO, CliRun, finish, materialize, start_cli
 
 # The sheet's bugs in the shipped TransformerLayer, each with its fix, in the order a student
 # would likely find them (nothing runs before the shapes are right).
@@ -29,6 +28,9 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
                                "--html", out / "reference.html"),
         "skeleton": start_cli("grade", REPO / "student_templates" / "ps5", "-a", "ps5", "--json", out / "skeleton.json"),
     }
+    for name in ("alt_correct", "wrong_softmax_overflow"):
+        folder = materialize(FIXTURES / "ps5" / name, out / "submissions" / name)
+        runs[name] = start_cli("grade", folder, "-a", "ps5", "--json", out / f"{name}.json")
     source = (REPO / "student_templates" / "ps5" / "transformer_layer.py").read_text()
     for step, (bug, fix) in enumerate(FIXES, 1):
         assert bug in source, bug
@@ -64,6 +66,20 @@ def test_the_report_shows_each_figure_beside_the_reference(graded, tmp_path_fact
     for _, _, data in images:
         with Image.open(io.BytesIO(base64.b64decode(data))) as image:
             assert image.format == "PNG" and min(image.size) > 100
+
+
+def test_correct_solutions_written_differently_get_full_marks(graded) -> None:  # type: ignore[no-untyped-def]
+    run = graded["alt_correct"]
+    failed = [t["output"] for t in run.results["tests"] if t["status"] != "passed"]
+    assert run.results["score"] == run.results["max_score"], failed
+
+
+def test_a_wrong_solution_loses_points_in_its_exercise_only(graded) -> None:  # type: ignore[no-untyped-def]
+    scores = graded["wrong_softmax_overflow"].exercise_scores()
+    assert scores["softmax_temperature"][0] < scores["softmax_temperature"][1]
+    assert all(got == best for exercise, (got, best) in scores.items() if exercise != "softmax_temperature")
+    output = graded["wrong_softmax_overflow"].test("softmax_temperature", "stable_for_large_logits")["output"]
+    assert "nan" in output and "hint:" in output
 
 
 def test_skeletons_score_zero_without_grader_errors(graded) -> None:  # type: ignore[no-untyped-def]
