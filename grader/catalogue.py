@@ -36,11 +36,14 @@ from typing import Any, Callable
 class Mistake:
     """One classic bug in one function, with the hint a tutor would give.
 
-    ``id`` is unique within its exercise; ``function`` names the student function that
-    ``impl`` stands in for (same signature); ``hint`` is shown to the student.
+    ``id`` is unique within its exercise; ``function`` names the student function (or
+    class) that ``impl`` stands in for (same signature); ``hint`` is shown to the student.
+    A bug that makes the code crash rather than compute something else is recognised by
+    ``raises``, a regular expression searched in the student's "ExceptionType: message".
     """
 
     id: str
     function: str
     hint: str
     impl: Callable[..., Any]
+    raises: str = ""

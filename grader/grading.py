@@ -152,9 +152,9 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
         explained = context.explain(failed)
         status, feedback, mistake = "failed", explained.feedback, explained.mistake
     except AbortCheck as abort:
-        status, feedback = "failed", _abort_feedback(abort.failure, context)
+        status, (feedback, mistake) = "failed", _abort_feedback(abort.failure, context)
     except StudentFailure as failure:
-        status, feedback = "failed", _abort_feedback(failure, context)
+        status, (feedback, mistake) = "failed", _abort_feedback(failure, context)
     except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
         status, feedback = "error", Feedback(
             summary=f"grader error ({type(exc).__name__}: {exc}); this is not your fault, "
@@ -170,7 +170,8 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
     )
 
 
-def _abort_feedback(failure: StudentFailure, context: Context) -> Feedback:
+def _abort_feedback(failure: StudentFailure, context: Context) -> tuple[Feedback, str | None]:
+    """Feedback for a failure that ended the check, and the catalogued crash it matches."""
     last = context.student.last_call
     crash_trace = failure.traceback if isinstance(failure, (MissingPiece, StudentCrash)) else ""
     summary = str(failure)
@@ -179,13 +180,15 @@ def _abort_feedback(failure: StudentFailure, context: Context) -> Feedback:
     elif last and not isinstance(failure, TimeBudgetSpent) and not summary.startswith(last[0]):
         summary = f"{last[0]}() {summary}"
     missing = isinstance(failure, (MissingPiece, TimeBudgetSpent))
+    mistake = context.crash_mistake(last[0], failure) if isinstance(failure, StudentCrash) and last else None
     return Feedback(
         summary=summary,
         input=None if missing or not last else last[1].describe(),
         traceback=crash_trace or None,
         output=(context.student.output.strip() or None) if not missing else (context.student.import_output.strip() or None),
+        hint=mistake.hint if mistake else None,
         reproduce=None if missing else context.reproduce,
-    )
+    ), mistake.id if mistake else None
 
 
 def _grader_location(exc: BaseException) -> tuple[str, ...]:

@@ -90,8 +90,15 @@ def test_skeletons_score_zero_without_grader_errors(graded) -> None:  # type: ig
 
 def test_the_buggy_layer_as_shipped_gets_feedback_naming_its_bugs(graded) -> None:  # type: ignore[no-untyped-def]
     run = graded["skeleton"]
-    assert "ff2.weight has shape" in run.test("transformer_layer", "feed_forward_shapes")["output"]
-    assert "ln1.weight has shape" in run.test("transformer_layer", "layernorm_shapes")["output"]
+    shapes = run.test("transformer_layer", "feed_forward_shapes")
+    assert "ff2.weight has shape" in shapes["output"] and shapes["extra_data"]["mistake"] == "ff2_wrong_shape"
+    norms = run.test("transformer_layer", "layernorm_shapes")
+    assert "ln1.weight has shape" in norms["output"] and norms["extra_data"]["mistake"] == "layernorm_over_d_ff"
+    # The crash in forward is recognised as the LayerNorm bug too.
+    crash = run.test("transformer_layer", "single_head_equivariant")
+    assert "raised RuntimeError" in crash["output"] and crash["extra_data"]["mistake"] == "layernorm_over_d_ff"
+    view = graded["fixed2"].test("transformer_layer", "multi_head_equivariant")
+    assert "view size is not compatible" in view["output"] and view["extra_data"]["mistake"] == "view_on_permuted"
 
 
 def test_fixing_one_bug_at_a_time_raises_the_score_step_by_step(graded) -> None:  # type: ignore[no-untyped-def]

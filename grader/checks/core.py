@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -406,6 +407,19 @@ class Context:
                 return mistake
         return None
 
+    def crash_mistake(self, function: str, crash: StudentCrash) -> Mistake | None:
+        """The catalogued mistake whose known crash this is (``Mistake.raises``), if any.
+
+        ``function`` may be a method, "TransformerLayer.forward": the mistakes of any class of
+        the exercise count then (the instance's class may be a subclass or a renamed variant).
+        """
+        text = f"{crash.exc_type}: {crash.message}"
+        for mistake in self.mistakes:
+            owner = function == mistake.function or "." in function
+            if mistake.raises and owner and re.search(mistake.raises, text):
+                return mistake
+        return None
+
     def failure(self, function: str, call: Call | None, summary: str, details: tuple[str, ...] = (),
                 got: Any = None) -> CheckFailed:
         """A :class:`CheckFailed` with the input and what the student's code printed."""
@@ -508,13 +522,15 @@ class Context:
             crash = failure
             assert isinstance(crash, StudentCrash)
             crashed = self.student.last_call[0] if self.student.last_call else function
+            mistake = self.crash_mistake(crashed, crash)
             raise CheckFailed(Feedback(
                 summary=f"{crashed}() raised {crash}",
                 input=call.describe(),
                 input_label=SHRUNK,
                 traceback=crash.traceback or None,
+                hint=mistake.hint if mistake else None,
                 reproduce=self.reproduce,
-            )) from None
+            ), mistake.id if mistake else None) from None
         except Flaky:
             raise CheckFailed(Feedback(
                 summary=f"{function}() gave different results for the same input; make it deterministic",

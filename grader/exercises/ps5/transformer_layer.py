@@ -87,7 +87,7 @@ def shapes_check(ctx: Context, prefixes: tuple[str, ...]) -> None:
         for name, shape in expected_shapes(case.d_model, case.d_ff).items():
             if name.startswith(prefixes) and got.get(name) != shape:
                 found = "is missing" if name not in got else f"has shape {got[name]}"
-                mistake = _shape_mistake(ctx, case, got)
+                mistake = _shape_mistake(ctx, case, name, got.get(name))
                 raise CheckFailed(Feedback(
                     summary=f"{name} {found}, expected {shape} for d_model={case.d_model}, d_ff={case.d_ff}",
                     input=case.sizes.describe(), hint=mistake.hint if mistake else None, reproduce=ctx.reproduce),
@@ -96,14 +96,15 @@ def shapes_check(ctx: Context, prefixes: tuple[str, ...]) -> None:
     ctx.for_all(CLASS, layer_cases(heads=(1, 2)), body, max_examples=5)
 
 
-def _shape_mistake(ctx: Context, case: LayerCase, got: dict[str, tuple[int, ...]]) -> Mistake | None:
-    """The catalogued variant whose parameter shapes are the student's."""
+def _shape_mistake(ctx: Context, case: LayerCase, name: str, shape: tuple[int, ...] | None) -> Mistake | None:
+    """The catalogued variant that gives parameter ``name`` the student's wrong ``shape``."""
     for mistake in ctx.mistakes:
         try:
             layer = mistake.impl(case.d_model, case.n_heads, case.d_ff)
         except Exception:  # a variant may refuse sizes the contract allows
             continue
-        if {k: tuple(v.shape) for k, v in layer.state_dict().items()} == got:
+        theirs = layer.state_dict().get(name)
+        if theirs is not None and tuple(theirs.shape) == shape:
             return mistake
     return None
 

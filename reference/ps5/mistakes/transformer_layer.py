@@ -190,6 +190,7 @@ MISTAKES: list[Mistake] = [
             "cannot take ff1's output and x + ff has mismatched shapes."
         ),
         impl=_FF2WrongShape,
+        raises=r"mat1 and mat2 shapes cannot be multiplied|size mismatch for ff2",
     ),
     Mistake(
         id="layernorm_over_d_ff",
@@ -199,6 +200,7 @@ MISTAKES: list[Mistake] = [
             "match it: nn.LayerNorm(d_model), not d_ff."
         ),
         impl=_LayerNormOverDFF,
+        raises=r"normalized_shape|size mismatch for ln",
     ),
     Mistake(
         id="view_on_permuted",
@@ -208,6 +210,7 @@ MISTAKES: list[Mistake] = [
             ".view fails; merge them with .reshape(B, T, D) or .contiguous().view(B, T, D)."
         ),
         impl=_ViewOnPermuted,
+        raises=r"view size is not compatible",
     ),
     Mistake(
         id="pre_ln",
@@ -228,6 +231,7 @@ MISTAKES: list[Mistake] = [
             "first, e.g. mask[:, None, None, :]."
         ),
         impl=_MaskUsedAsGiven,
+        raises=r"must match the size of tensor",
     ),
     Mistake(
         id="scaled_by_sqrt_d_model",
