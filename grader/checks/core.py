@@ -449,6 +449,17 @@ class Context:
                                verdict.details, got)
         return got
 
+    def require_close(self, function: str, call: Call, value: Any, expected: Any, what: str, *,
+                      rtol: float = 1e-4, atol: float = 1e-5, got: Any = None) -> None:
+        """Fail with ``what`` and the comparison unless ``value`` equals ``expected``.
+
+        For laws checked on the student's outputs: ``value`` is computed from them, ``got``
+        (the student's raw output) is compared with the catalogue for a hint.
+        """
+        verdict = compare(value, expected, rtol, atol)
+        if not verdict.ok:
+            raise self.failure(function, call, f"{what} {verdict.summary}", verdict.details, got)
+
     def returned_tensor(self, function: str, call: Call, shape: tuple[int, ...]) -> Any:
         """Call the student's function; fail unless it returns a tensor of ``shape``.
 

@@ -10,7 +10,6 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks import Call, Context, check
-from grader.checks.compare import compare
 from grader.checks.strategies import orthonormal, tensors
 
 FUNCTION = "matrix_from_eigendecomposition"
@@ -27,10 +26,8 @@ def eigenpairs(ctx: Context) -> None:
     def body(call: Call) -> None:
         lam, q = (a.double() for a in call.args)
         a = ctx.returned_tensor(FUNCTION, call, (len(call.args[0]),) * 2)
-        verdict = compare(a @ q, q * lam, rtol=1e-4, atol=1e-4)
-        if not verdict.ok:
-            raise ctx.failure(FUNCTION, call, f"A v_i != lambda_i v_i: A @ eigenvectors {verdict.summary}",
-                              verdict.details, got=a.float())
+        ctx.require_close(FUNCTION, call, a @ q, q * lam,
+                          "A v_i != lambda_i v_i: A @ eigenvectors", rtol=1e-4, atol=1e-4, got=a.float())
 
     ctx.for_all(FUNCTION, eigen_calls(), body)
 
@@ -39,10 +36,8 @@ def eigenpairs(ctx: Context) -> None:
 def symmetric_with_trace(ctx: Context) -> None:
     def body(call: Call) -> None:
         a = ctx.returned_tensor(FUNCTION, call, (len(call.args[0]),) * 2)
-        verdict = compare(a, a.T, rtol=1e-4, atol=1e-5)
-        if not verdict.ok:
-            raise ctx.failure(FUNCTION, call, f"A is not symmetric: A vs A^T {verdict.summary}",
-                              verdict.details, got=a.float())
+        ctx.require_close(FUNCTION, call, a, a.T,
+                          "A is not symmetric: A vs A^T", rtol=1e-4, atol=1e-5, got=a.float())
         trace, total = float(torch.trace(a)), float(call.args[0].double().sum())
         if abs(trace - total) > 1e-4 * max(1.0, abs(total)):
             raise ctx.failure(FUNCTION, call, f"trace(A) is {trace:.4g}, but the eigenvalues sum to {total:.4g}",

@@ -11,7 +11,6 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks import Call, Context, check
-from grader.checks.compare import compare
 from grader.checks.strategies import tensors, values
 
 FREQUENCIES, ENCODING, SCORE = "frequencies", "positional_encoding", "relative_score"
@@ -64,10 +63,9 @@ def unit_norm_pairs(ctx: Context) -> None:
         p, omegas = call.args
         pe = ctx.returned_tensor(ENCODING, call, (*p.shape, 2 * len(omegas)))
         norms = pe.reshape(*p.shape, len(omegas), 2).square().sum(-1)
-        verdict = compare(norms, torch.ones_like(norms), rtol=0, atol=1e-4)
-        if not verdict.ok:
-            raise ctx.failure(ENCODING, call, f"a (sin, cos) pair does not have unit norm: squared norms "
-                              f"{verdict.summary}", verdict.details, got=pe.float())
+        ctx.require_close(ENCODING, call, norms, torch.ones_like(norms),
+                          "a (sin, cos) pair does not have unit norm: squared norms", rtol=0, atol=1e-4,
+                          got=pe.float())
 
     ctx.for_all(ENCODING, encoding_calls(), body)
 
@@ -80,10 +78,8 @@ def dot_product_is_relative_score(ctx: Context) -> None:
         pe_p = ctx.returned_tensor(ENCODING, Call((p, omegas), {}, ("p", "omegas")), (*p.shape, width))
         pe_q = ctx.returned_tensor(ENCODING, Call((q, omegas), {}, ("p", "omegas")), (*q.shape, width))
         score = ctx.returned_tensor(SCORE, call, tuple(p.shape))
-        verdict = compare(score, (pe_p * pe_q).sum(-1), rtol=1e-3, atol=1e-3)
-        if not verdict.ok:
-            raise ctx.failure(SCORE, call, f"relative_score(p, q) is not <PE(p), PE(q)>: {verdict.summary}",
-                              verdict.details, got=score.float())
+        ctx.require_close(SCORE, call, score, (pe_p * pe_q).sum(-1),
+                          "relative_score(p, q) is not <PE(p), PE(q)>:", rtol=1e-3, atol=1e-3, got=score.float())
 
     ctx.for_all(SCORE, score_calls(), body)
 
@@ -95,10 +91,8 @@ def shift_invariant(ctx: Context) -> None:
         score = ctx.returned_tensor(SCORE, call, tuple(p.shape))
         shifted = Call((p + 3.5, q + 3.5, omegas), {}, call.labels)
         moved = ctx.returned_tensor(SCORE, shifted, tuple(p.shape))
-        verdict = compare(moved, score, rtol=1e-3, atol=1e-3)
-        if not verdict.ok:
-            raise ctx.failure(SCORE, shifted, f"shifting p and q by 3.5 changed the score: {verdict.summary}",
-                              verdict.details, got=moved.float())
+        ctx.require_close(SCORE, shifted, moved, score,
+                          "shifting p and q by 3.5 changed the score:", rtol=1e-3, atol=1e-3, got=moved.float())
 
     ctx.for_all(SCORE, score_calls(), body)
 

@@ -82,10 +82,8 @@ def permutation_equivariant(ctx: Context) -> None:
         x, *weights = example.call.args
         out = ctx.returned_tensor(ATTENTION, example.call, (*x.shape[:-1], weights[2].shape[1]))
         moved = Call((x[..., example.perm, :], *weights), {}, example.call.labels)
-        verdict = compare(ctx.call(ATTENTION, moved), out[..., example.perm, :], rtol=1e-4, atol=1e-5)
-        if not verdict.ok:
-            raise ctx.failure(ATTENTION, moved, f"self_attention(P X) != P self_attention(X) for perm = "
-                              f"{example.perm}: {verdict.summary}", verdict.details)
+        ctx.require_close(ATTENTION, moved, ctx.call(ATTENTION, moved), out[..., example.perm, :],
+                          f"self_attention(P X) != P self_attention(X) for perm = {example.perm}:", rtol=1e-4, atol=1e-5)
 
     ctx.for_all(ATTENTION, permuted_calls(), body)
 

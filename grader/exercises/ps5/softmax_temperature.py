@@ -12,7 +12,6 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks import Call, Context, check
-from grader.checks.compare import compare
 from grader.checks.strategies import tensors, values
 
 SOFTMAX, SAMPLE = "softmax_t", "sample_with_temperature"
@@ -41,15 +40,12 @@ def normalised_and_ratio_law(ctx: Context) -> None:
     def body(call: Call) -> None:
         z, t = call.args
         p = ctx.returned_tensor(SOFTMAX, call, tuple(z.shape))
-        verdict = compare(p.sum(-1), torch.ones(z.shape[:-1], dtype=torch.float64), rtol=0, atol=1e-5)
-        if not verdict.ok:
-            raise ctx.failure(SOFTMAX, call, f"the probabilities do not sum to 1 over the last dimension: "
-                              f"sums {verdict.summary}", verdict.details, got=p.float())
+        ctx.require_close(SOFTMAX, call, p.sum(-1), torch.ones(z.shape[:-1], dtype=torch.float64),
+                          "the probabilities do not sum to 1 over the last dimension: sums", rtol=0, atol=1e-5,
+                          got=p.float())
         log_ratio = torch.log(p) - torch.log(p[..., :1])
-        verdict = compare(log_ratio, (z.double() - z[..., :1].double()) / t, rtol=1e-3, atol=1e-3)
-        if not verdict.ok:
-            raise ctx.failure(SOFTMAX, call, f"log(p_i / p_1) is not (z_i - z_1) / T: {verdict.summary}",
-                              verdict.details, got=p.float())
+        ctx.require_close(SOFTMAX, call, log_ratio, (z.double() - z[..., :1].double()) / t,
+                          "log(p_i / p_1) is not (z_i - z_1) / T:", rtol=1e-3, atol=1e-3, got=p.float())
 
     ctx.for_all(SOFTMAX, softmax_calls(), body)
 
@@ -65,16 +61,14 @@ def limits(ctx: Context) -> None:
         z, t = call.args
         p = ctx.returned_tensor(SOFTMAX, call, tuple(z.shape))
         winners = (z == z.max()).double()
-        verdict = compare(p, winners / winners.sum(), rtol=0, atol=1e-3)
-        if not verdict.ok:
-            raise ctx.failure(SOFTMAX, call, f"for T -> 0 the mass should go evenly to the largest logits: "
-                              f"{verdict.summary}", verdict.details, got=p.float())
+        ctx.require_close(SOFTMAX, call, p, winners / winners.sum(),
+                          "for T -> 0 the mass should go evenly to the largest logits:", rtol=0, atol=1e-3,
+                          got=p.float())
         hot = Call((z, 1e4), {}, ("z", "T"))
         p = ctx.returned_tensor(SOFTMAX, hot, tuple(z.shape))
-        verdict = compare(p, torch.full(z.shape, 1 / len(z), dtype=torch.float64), rtol=0, atol=1e-3)
-        if not verdict.ok:
-            raise ctx.failure(SOFTMAX, hot, f"for T -> inf the distribution should be nearly uniform: "
-                              f"{verdict.summary}", verdict.details, got=p.float())
+        ctx.require_close(SOFTMAX, hot, p, torch.full(z.shape, 1 / len(z), dtype=torch.float64),
+                          "for T -> inf the distribution should be nearly uniform:", rtol=0, atol=1e-3,
+                          got=p.float())
 
     ctx.for_all(SOFTMAX, tied(), body)
 
