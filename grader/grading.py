@@ -63,7 +63,19 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
         started=started.isoformat(timespec="seconds"),
         seconds=round(time.perf_counter() - start, 3),
         grader_version=__version__,
+        notes=(isolation_note(sandbox.isolation()),),
     )
+
+
+def isolation_note(layers: tuple[str, ...]) -> str:
+    """One line on how the student's code was confined, and which layers were missing."""
+    from grader.sandbox.confine import LAYERS
+
+    missing = [layer for layer in LAYERS if layer not in layers]
+    text = f"isolation: process boundary, {', '.join(layers) or 'nothing more'}"
+    if missing:
+        text += f" (not available on this machine: {', '.join(missing)})"
+    return text + "; not yet: unprivileged uid, private file system view"
 
 
 def _wanted(visibility: str, options: Options) -> bool:

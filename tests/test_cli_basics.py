@@ -51,6 +51,7 @@ def test_reference_gets_full_marks_with_one_test_per_check(graded, basics) -> No
     assert {(t["extra_data"]["exercise"], t["extra_data"]["check"]) for t in run.results["tests"]} == _configured_checks(basics)
     assert len(run.results["tests"]) == len(_configured_checks(basics))
     assert all(t["status"] == "passed" for t in run.results["tests"])
+    assert "isolation: process boundary, session" in run.results["output"]
 
 
 def test_skeleton_scores_zero_without_grader_errors(graded) -> None:  # type: ignore[no-untyped-def]

@@ -119,6 +119,7 @@ class Sandbox:
             child_end.close()
         self._control = parent_end
         self._workers: list[Worker] = []
+        self._layers: tuple[str, ...] | None = None
 
     def spawn(self, submission: Path, provided: tuple[Path, ...] = (), timeout: float = 60.0) -> Worker:
         """Fork a fresh worker whose working folder is a private copy of ``submission``.
@@ -143,6 +144,18 @@ class Sandbox:
         worker = Worker(pid, socket.socket(fileno=fds[0]), folder, self.max_message)
         self._workers = [w for w in self._workers if w.alive] + [worker]
         return worker
+
+    def isolation(self) -> tuple[str, ...]:
+        """The confinement layers a worker gets on this machine (asked once, of a probe worker)."""
+        if self._layers is None:
+            probe = self.spawn(Path(tempfile.mkdtemp(prefix="probe-", dir=self._scratch)))
+            try:
+                reply = probe.request({"op": "isolation"}, timeout=60)
+            finally:
+                probe.kill()
+            value = reply.get("value")
+            self._layers = tuple(str(v) for v in value) if isinstance(value, list) else ()
+        return self._layers
 
     def close(self) -> None:
         """Kill every worker and the zygote, and remove the scratch folders."""

@@ -8,6 +8,7 @@ Everything here runs in the untrusted process. It answers requests from the pare
     {"op": "build", "spec": {...}}                 build a model from a spec; returns a handle
     {"op": "call_method", "handle": 3, "method": "forward", "args": [...], "kwargs": {...}}
     {"op": "release", "handles": [3]}
+    {"op": "isolation"}                            the confinement layers in force
 
 and replies ``{"ok": true, "value": ..., "stdout": ..., "used": [...]}`` or ``{"ok": false,
 "error": {"type", "message", "traceback"}, "stdout": ...}``. Nothing here decides anything:
@@ -88,6 +89,7 @@ class Worker:
         self.folder = os.path.realpath(folder)
         self.modules: dict[str, ModuleType] = {}
         self.objects: dict[int, Any] = {}
+        self.layers: tuple[str, ...] = ()
 
     def keep(self, value: Any) -> Handle | None:
         """Keep a module or optimizer in the worker; other values that are not data are not kept."""
@@ -142,6 +144,8 @@ class Worker:
             return {"value": names}
         if op == "build":
             return {"value": self.remember(build_object(request["spec"], Path(self.folder)))}
+        if op == "isolation":
+            return {"value": list(self.layers)}
         if op == "release":
             for number in request.get("handles", []):
                 self.objects.pop(number, None)
@@ -215,9 +219,13 @@ def student_traceback(exc: BaseException, folder: str) -> str:
     return "".join(lines).replace(folder + os.sep, "")
 
 
-def serve(sock: socket.socket, folder: str) -> None:
-    """Answer requests on ``sock`` until it closes. Never returns normally otherwise."""
+def serve(sock: socket.socket, folder: str, layers: tuple[str, ...] = ()) -> None:
+    """Answer requests on ``sock`` until it closes. Never returns normally otherwise.
+
+    ``layers`` are the confinement layers in force (``confine.confine``), reported on request.
+    """
     worker = Worker(folder)
+    worker.layers = layers
     while True:
         try:
             request = codec.read_message(sock)

@@ -27,7 +27,7 @@ import sys
 import numpy as np  # noqa: F401  (imported so every worker starts with it loaded)
 import torch
 
-from grader.sandbox import worker
+from grader.sandbox import confine, worker
 
 
 def die_with_parent() -> None:
@@ -46,6 +46,7 @@ def _child(conn: socket.socket, folder: str) -> None:
     """Become a worker: own session, scratch folder as working directory, quiet fds."""
     die_with_parent()
     os.setsid()
+    layers = confine.confine()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.chdir(folder)
@@ -54,7 +55,7 @@ def _child(conn: socket.socket, folder: str) -> None:
         os.dup2(devnull, fd)
     sys.path[:0] = [folder]
     torch.set_num_threads(1)
-    worker.serve(conn, folder)
+    worker.serve(conn, folder, layers)
 
 
 def main(fd: int, preload: list[str]) -> None:
