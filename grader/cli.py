@@ -70,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--seed", type=_seed, metavar="N", help="hypothesis seed (default from config.yaml)")
         sub.add_argument("--config", type=Path, metavar="FILE", help="config.yaml to use")
         sub.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+        sub.add_argument("--require-isolation", choices=("process", "network", "full"), metavar="LEVEL",
+                         help="refuse to grade below this isolation level: process, network or full")
 
     check = verbs.add_parser("check", help="run the public checks on your submission")
     check.add_argument("dir", nargs="?", type=Path, default=Path("."), help="submission folder (default: .)")
@@ -141,6 +143,8 @@ def _run_grading(args: argparse.Namespace) -> int:
 
     # The zygote imports torch while this process does the same below.
     with Sandbox(max_message=assignment.limits.max_message_mb * 1024 * 1024, preload=assignment.preload) as sandbox:
+        if args.require_isolation:
+            _require_isolation(args.require_isolation, sandbox.isolation())
         from grader.grading import Options, grade
 
         options = Options(mode=args.mode, seed=args.seed, exercises=tuple(args.exercise),
@@ -157,6 +161,17 @@ def _run_grading(args: argparse.Namespace) -> int:
             print(f"grader: score {report.score:g} is below --fail-under {threshold:g}", file=sys.stderr)
             return 1
     return 0
+
+
+def _require_isolation(level: str, layers: tuple[str, ...]) -> None:
+    """Refuse to grade below ``level`` (a GraderError: exit status 2, nothing graded)."""
+    from grader.sandbox.confine import LEVELS, level_reached
+
+    missing = [layer for layer in LEVELS[level] if layer not in layers]
+    if missing:
+        reached = level_reached(layers) or "none"
+        raise GraderError(f"isolation level {level!r} required, this machine reaches {reached!r} "
+                          f"(missing: {', '.join(missing)})")
 
 
 def _write_outputs(args: argparse.Namespace, report: object) -> None:

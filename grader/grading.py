@@ -69,10 +69,10 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
 
 def isolation_note(layers: tuple[str, ...]) -> str:
     """One line on how the student's code was confined, and which layers were missing."""
-    from grader.sandbox.confine import LAYERS
+    from grader.sandbox.confine import LAYERS, level_reached
 
     missing = [layer for layer in LAYERS if layer not in layers]
-    text = f"isolation: process boundary, {', '.join(layers) or 'nothing more'}"
+    text = f"isolation level {level_reached(layers) or 'none'}: process boundary, {', '.join(layers) or 'nothing more'}"
     if missing:
         text += f" (not available on this machine: {', '.join(missing)})"
     return text + "; not yet: unprivileged uid, private file system view"

@@ -51,7 +51,7 @@ def test_reference_gets_full_marks_with_one_test_per_check(graded, basics) -> No
     assert {(t["extra_data"]["exercise"], t["extra_data"]["check"]) for t in run.results["tests"]} == _configured_checks(basics)
     assert len(run.results["tests"]) == len(_configured_checks(basics))
     assert all(t["status"] == "passed" for t in run.results["tests"])
-    assert "isolation: process boundary, session" in run.results["output"]
+    assert "isolation level " in run.results["output"] and "process boundary, session" in run.results["output"]
 
 
 def test_skeleton_scores_zero_without_grader_errors(graded) -> None:  # type: ignore[no-untyped-def]
@@ -249,3 +249,13 @@ def test_broken_files_are_failed_checks_with_clear_messages(graded) -> None:  # 
     assert "codec can't decode" in run.test("attention", "matches_torch")["output"]
     assert "answers.yaml is not valid YAML (line 2)" in run.test("eigen", "answer_eigen_matrix")["output"]
     assert "the same as above" in run.stdout
+
+
+def test_require_isolation_refuses_to_grade_below_the_level(tmp_path: Path) -> None:
+    run = run_cli("grade", "reference/basics", "-a", "basics", "-e", "eigen", "--require-isolation", "full",
+                  json_path=tmp_path / "r.json")
+    assert run.returncode == 2 and run.results is None
+    assert run.stderr.startswith("grader: isolation level 'full' required") and run.stderr.count("\n") == 1
+    ok = run_cli("grade", "reference/basics", "-a", "basics", "-e", "eigen", "--require-isolation", "process",
+                 json_path=tmp_path / "ok.json")
+    assert ok.returncode == 0 and ok.results["score"] == ok.results["max_score"]

@@ -21,6 +21,26 @@ import resource
 import sys
 
 LAYERS = ("session", "limits", "no-network")
+# Levels for ``--require-isolation``, weakest first: the layers each one needs. "full" also
+# needs layers this version does not build yet, so no machine reaches it.
+LEVELS: dict[str, tuple[str, ...]] = {
+    "process": ("session", "limits"),
+    "network": ("session", "limits", "no-network"),
+    "full": ("session", "limits", "no-network", "unprivileged-uid", "private-files"),
+}
+
+
+def level_reached(layers: tuple[str, ...]) -> str | None:
+    """The strongest level whose layers are all in force, or None.
+
+    >>> level_reached(("session", "limits"))
+    'process'
+    """
+    reached = None
+    for level, needed in LEVELS.items():
+        if all(layer in layers for layer in needed):
+            reached = level
+    return reached
 CLONE_NEWNET = 0x40000000
 MIB = 1024 * 1024
 
