@@ -1,7 +1,8 @@
-"""The ``grader`` command line: ``check``, ``grade`` and ``validate``.
+"""The ``grader`` command line: ``check``, ``grade``, ``batch`` and ``validate``.
 
     grader check [DIR] [--assignment A] [--exercise E ...]    public checks (students)
     grader grade DIR --assignment A [--exercise E ...]        every check (tutors, CI)
+    grader batch ROOT --assignment A --out OUT [--jobs N]     a whole cohort (tutors)
     grader validate [--assignment A]                          the checks catch every mistake
 
 Exit status: 0 graded (and at or above --fail-under), 1 graded but below --fail-under
@@ -53,6 +54,12 @@ def _seed(text: str) -> int:
     return int(text)
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number of job processes, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="grader", description="Check PyTorch exercises against reference solutions.")
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
@@ -82,6 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("dir", type=Path, help="submission folder")
     common(grade)
     grade.set_defaults(handler=_run_grading, mode="grade")
+
+    batch = verbs.add_parser("batch", help="grade a cohort: every folder or .zip in ROOT is one submission")
+    batch.add_argument("root", type=Path, help="folder holding one folder or .zip per student")
+    batch.add_argument("--out", "-o", type=Path, required=True, help="folder for the results (resumed if it exists)")
+    batch.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="job processes (default: the cores available)")
+    batch.add_argument("--names", type=Path, metavar="CSV", help="rows 'entry,student' that rename entries")
+    batch.add_argument("--scheduler", metavar="ADDRESS", help="grade on the Dask cluster at ADDRESS (tcp://host:8786)")
+    common(batch)
+    batch.set_defaults(handler=_run_batch, mode="grade")
 
     validate = verbs.add_parser("validate", help="prove the checks: reference full marks, every mistake caught")
     validate.add_argument("--assignment", "-a", help="assignment id (default: all)")
@@ -185,6 +201,56 @@ def _write_outputs(args: argparse.Namespace, report: object) -> None:
         target = getattr(args, option)
         if target is not None:
             write_atomic(target, render(report))
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    """Grade every entry of ROOT into OUT; --json/--html/--junit get the cohort, --fail-under any student."""
+    if not args.root.is_dir():
+        raise UsageError(f"{args.root} is not a folder")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a folder")
+    config = _config(args)
+    assignment = _assignment(config, args, None)
+    known = {e.id for e in assignment.exercises}
+    for exercise in args.exercise:
+        if exercise not in known:
+            raise UsageError(f"assignment {assignment.id} has no exercise {exercise!r} (known: {', '.join(sorted(known))})")
+    from grader.batch import run, summary
+    from grader.batch.intake import read_names
+    from grader.batch.records import Settings
+    from grader.report import write_atomic
+
+    names = read_names(args.names) if args.names else None
+    if args.require_isolation:
+        from grader.sandbox.client import Sandbox
+
+        with Sandbox() as sandbox:
+            _require_isolation(args.require_isolation, sandbox.isolation())
+    settings = Settings(assignment.id, assignment.seed if args.seed is None else args.seed, args.timeout,
+                        tuple(args.exercise))
+    batch = run.Batch(args.root, args.out, config.path, settings, assignment.title, names,
+                      args.jobs or run.default_jobs(), args.scheduler)
+    try:
+        result = run.run_batch(batch)
+    except KeyboardInterrupt:
+        print("grader: interrupted; every submission graded so far is kept: run the same command again to resume",
+              file=sys.stderr)
+        return 130
+    renderers = {"json": summary.cohort_json, "junit": lambda r: summary.cohort_junit(r, assignment.id),
+                 "html": lambda r: summary.render_summary(r, assignment.title)}
+    for option, render in renderers.items():
+        if getattr(args, option) is not None:
+            write_atomic(getattr(args, option), render(result.records))
+    print(run.describe(result, args.out))
+    if args.fail_under is not None:
+        value, percent = args.fail_under
+        below = [r for r in result.records if r["score"] is not None
+                 and r["score"] < (value * r["max_score"] / 100 if percent else value)]
+        if below:
+            print(f"grader: {len(below)} of {len(result.records)} students are below --fail-under "
+                  f"{value:g}{'%' if percent else ''}", file=sys.stderr)
+            return 1
+    return 0
 
 
 def _run_validate(args: argparse.Namespace) -> int:

@@ -12,7 +12,8 @@
     │   ├── CallTimedOut             ... because a call ran past its time limit
     │   └── TimeBudgetSpent          the exercise's time was used up before this call
     ├── ForbiddenCall                a forbidden function ran while a graded function ran
-    └── BadReturn                    a returned value that cannot be judged (type, message)
+    ├── BadReturn                    a returned value that cannot be judged (type, message)
+    └── Unreadable                   a batch entry that cannot be read safely (unsafe or huge archive)
 
 Everything the student's code can cause is a ``StudentFailure`` and becomes a failed
 check; everything else is a ``GraderError``, reported as such and never charged to the
@@ -102,6 +103,13 @@ class ForbiddenCall(StudentFailure):
 
 class BadReturn(StudentFailure):
     """A value came back that cannot be judged: wrong type, subclass, malformed message."""
+
+
+class Unreadable(StudentFailure):
+    """A submission of a batch could not be read: a broken or unsafe archive, too many bytes.
+
+    It is graded all the same, with zero points and this message as the reason.
+    """
 
 
 class AbortCheck(BaseException):

@@ -1,0 +1,133 @@
+"""A whole batch: find the entries, grade what is missing or changed, write as results arrive.
+
+    >>> batch = run_batch(Batch(root=Path("downloads"), out=Path("graded"),          # doctest: +SKIP
+    ...                         config_path=default_config_path(), settings=Settings("basics", 0)))
+    >>> len(batch.records), batch.graded                                               # doctest: +SKIP
+    (40, 12)
+
+Each student's ``results.json`` and ``report.html`` are written atomically (a temporary file,
+then a rename) as soon as the student is graded, and the record last: a batch killed at
+any moment leaves only whole files, and the next run regrades exactly the entries without
+a current record. ``grades.csv`` and ``summary.html`` are rebuilt from all records at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader.batch.intake import Entry, discover
+from grader.batch.progress import Progress
+from grader.batch.records import (
+    RECORD_NAME,
+    Settings,
+    dump,
+    is_current,
+    read_record,
+    record_path,
+)
+from grader.batch.summary import write_cohort_files
+from grader.batch.tasks import Outcome, Task
+from grader.report import write_atomic
+
+STAGING = ".staging"
+OUTPUTS = ("results.json", "report.html")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What to grade, where to write, how: ``scheduler`` is a Dask address, or None for local jobs."""
+
+    root: Path
+    out: Path
+    config_path: Path
+    settings: Settings
+    title: str = ""
+    names: dict[str, str] | None = None
+    jobs: int = 1
+    scheduler: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The records of every entry of ROOT (in name order) and how many were graded this run."""
+
+    records: tuple[dict[str, Any], ...]
+    graded: int
+    kept: int
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def pending(entries: tuple[Entry, ...], out: Path, settings: Settings) -> list[Entry]:
+    """The entries to grade: no record, a record of other files or settings, or missing outputs."""
+    return [entry for entry in entries
+            if not is_current(read_record(record_path(out, entry.student)), entry.digest, settings)
+            or not all((out / entry.student / name).is_file() for name in OUTPUTS)]
+
+
+def write_outcome(out: Path, outcome: Outcome) -> None:
+    """Write one student's files, each atomically, the record last."""
+    folder = out / outcome.student
+    for name, text in zip(OUTPUTS, (outcome.results_json, outcome.report_html)):
+        if text is None:
+            (folder / name).unlink(missing_ok=True)  # stale files of an earlier grading
+        else:
+            write_atomic(folder / name, text)
+    write_atomic(folder / RECORD_NAME, dump(outcome.record))
+
+
+def run_batch(batch: Batch, progress: Progress | None = None) -> BatchResult:
+    """Grade the batch and write every output; Ctrl-C keeps what finished (rerun to resume)."""
+    batch.out.mkdir(parents=True, exist_ok=True)
+    staging = batch.out / STAGING
+    shutil.rmtree(staging, ignore_errors=True)  # what a killed run left half-unpacked
+    entries = discover(batch.root, batch.names, exclude=batch.out)
+    todo = pending(entries, batch.out, batch.settings)
+    progress = progress or Progress(len(entries), len(entries) - len(todo))
+    tasks = [Task(entry, staging / entry.student, batch.config_path.resolve(), batch.settings) for entry in todo]
+    progress.begin(f"a Dask cluster at {batch.scheduler}" if batch.scheduler
+                   else f"{min(batch.jobs, max(len(tasks), 1))} job process(es)")
+    graded = 0
+    try:
+        for outcome in _outcomes(batch, tasks):
+            write_outcome(batch.out, outcome)
+            graded += 1
+            progress.finished(outcome.record)
+    finally:
+        progress.close()
+        shutil.rmtree(staging, ignore_errors=True)
+    records = tuple(r for r in (read_record(record_path(batch.out, e.student)) for e in entries) if r is not None)
+    write_cohort_files(batch.out, records, batch.title or batch.settings.assignment)
+    return BatchResult(records, graded, len(entries) - len(todo))
+
+
+def describe(result: BatchResult, out: Path) -> str:
+    """The closing lines: how many students in which state, the mean, where the files are."""
+    statuses = {s: sum(r["status"] == s for r in result.records) for s in ("graded", "unreadable", "error")}
+    scored = [r for r in result.records if r["score"] is not None]
+    lines = [f"{len(result.records)} students: {statuses['graded']} graded, {statuses['unreadable']} unreadable, "
+             f"{statuses['error']} not graded (grader error); {result.graded} graded in this run, "
+             f"{result.kept} unchanged and kept"]
+    if scored:
+        mean = sum(r["score"] for r in scored) / len(scored)
+        lines.append(f"mean score {mean:.1f}/{max(r['max_score'] for r in scored):g}")
+    lines.append(f"grades: {out / 'grades.csv'}  summary: {out / 'summary.html'}")
+    return "\n".join(lines)
+
+
+def _outcomes(batch: Batch, tasks: list[Task]) -> Iterator[Outcome]:
+    if batch.scheduler:
+        from grader.batch.cluster import outcomes as on_cluster
+
+        return on_cluster(tasks, batch.scheduler)
+    from grader.batch.pool import outcomes as in_jobs
+
+    return in_jobs(tasks, batch.jobs)

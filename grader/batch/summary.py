@@ -1,0 +1,241 @@
+"""The cohort files, built only from the students' records: grades.csv and summary.html.
+
+    >>> write_cohort_files(Path("graded"), records, "Basics")        # doctest: +SKIP
+
+``summary.html`` is one self-contained page (plots are inline PNGs, no script, a CSP that
+forbids every external load): the score distribution, the pass rate of every check, the
+catalogued mistakes with who made them, the free-text answers side by side, the slowest
+submissions and every grader error. Names, answers and messages come from students and are
+escaped by the template's autoescaping. ``--json`` and ``--junit`` of ``grader batch`` write
+the cohort as JSON and as one JUnit file (a test suite per student).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import statistics
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from grader.report import write_atomic
+from grader.report.junit import xml_text
+from grader.report.text import clean, points
+
+SLOWEST = 10
+_ENV = Environment(
+    loader=PackageLoader("grader.report", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters["points"] = points
+_ENV.filters["clean"] = clean
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class CheckRate:
+    exercise: str
+    check: str
+    description: str
+    points: float
+    passed: int
+    total: int
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.passed / self.total if self.total else 0.0
+
+
+@dataclass(frozen=True)
+class MistakeCount:
+    exercise: str
+    mistake: str
+    hint: str
+    students: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    exercise: str
+    key: str
+    answers: tuple[tuple[str, str], ...]
+    unanswered: int
+
+
+def write_cohort_files(out: Path, records: tuple[dict[str, Any], ...], title: str) -> None:
+    """Write ``grades.csv`` and ``summary.html`` in ``out`` (atomically) from the records."""
+    write_atomic(out / "grades.csv", grades_csv(records))
+    write_atomic(out / "summary.html", render_summary(records, title))
+
+
+def exercise_ids(records: tuple[dict[str, Any], ...]) -> list[str]:
+    ids: list[str] = []
+    for record in records:
+        ids += [e["id"] for e in record["exercises"] if e["id"] not in ids]
+    return ids
+
+
+def _cell(text: str) -> str:
+    """Student text for a spreadsheet: a leading = + - @ would start a formula."""
+    text = clean(str(text))
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def grades_csv(records: tuple[dict[str, Any], ...]) -> str:
+    """One row per student: total, each exercise, status, grader errors (blank scores: not graded)."""
+    exercises = exercise_ids(records)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "entry", "status", "total", "max_score", *exercises, "grader_errors",
+                     "seconds", "reason"])
+    for record in records:
+        scores = {e["id"]: points(e["score"]) for e in record["exercises"]}
+        graded = record["score"] is not None
+        writer.writerow([
+            _cell(record["student"]), _cell(record["entry"]), record["status"],
+            points(record["score"]) if graded else "", points(record["max_score"]) if graded else "",
+            *(scores.get(e, "") for e in exercises), len(record["grader_errors"]),
+            f"{record['seconds']:.1f}", _cell(record.get("reason") or ""),
+        ])
+    return buffer.getvalue()
+
+
+def check_rates(records: tuple[dict[str, Any], ...]) -> list[CheckRate]:
+    """Pass rate of every check over the graded submissions, lowest first."""
+    rates: dict[tuple[str, str], list[Any]] = {}
+    for record in records:
+        if record["status"] != "graded":
+            continue
+        for check in record["checks"]:
+            entry = rates.setdefault((check["exercise"], check["check"]), [check["description"], check["points"], 0, 0])
+            entry[2] += check["status"] == "passed"
+            entry[3] += 1
+    found = [CheckRate(e, c, d, p, n, t) for (e, c), (d, p, n, t) in rates.items()]
+    return sorted(found, key=lambda rate: rate.percent)
+
+
+def mistake_counts(records: tuple[dict[str, Any], ...]) -> list[MistakeCount]:
+    """Each catalogued mistake found, with the students who made it, most frequent first."""
+    found: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for record in records:
+        for check in record["checks"]:
+            if check["mistake"]:
+                _, students = found.setdefault((check["exercise"], check["mistake"]), (check["hint"] or "", []))
+                if record["student"] not in students:
+                    students.append(record["student"])
+    counts = [MistakeCount(e, m, hint, tuple(students)) for (e, m), (hint, students) in found.items()]
+    return sorted(counts, key=lambda m: (-len(m.students), m.exercise, m.mistake))
+
+
+def questions(records: tuple[dict[str, Any], ...]) -> list[Question]:
+    """The free-text answers, grouped by question, for reading side by side."""
+    grouped: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for record in records:
+        for answer in record["free_text"]:
+            grouped.setdefault((answer["exercise"], answer["key"]), []).append((record["student"], answer["text"]))
+    return [Question(e, k, tuple((s, t) for s, t in given if t.strip()), sum(not t.strip() for _, t in given))
+            for (e, k), given in grouped.items()]
+
+
+def _png(figure: Any) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def score_histogram(scores: list[float], max_score: float) -> str | None:
+    """The distribution of total scores as a base64 PNG (None without scores)."""
+    if not scores:
+        return None
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 2.6))
+    axes = figure.add_subplot()
+    top = max(max_score, max(scores), 1.0)
+    bins = min(int(top) + 1, 40)
+    axes.hist(scores, bins=bins, range=(0, top), color="#1a7f37", edgecolor="white")
+    axes.set_xlabel("total score")
+    axes.set_ylabel("students")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def exercise_chart(records: tuple[dict[str, Any], ...]) -> str | None:
+    """Mean score of each exercise as a share of its points, as a base64 PNG."""
+    graded = [r for r in records if r["status"] == "graded"]
+    ids = exercise_ids(tuple(graded))
+    if not ids:
+        return None
+    from matplotlib.figure import Figure
+
+    shares = []
+    for exercise in ids:
+        rows = [e for r in graded for e in r["exercises"] if e["id"] == exercise and e["max_score"]]
+        shares.append(100 * statistics.mean(e["score"] / e["max_score"] for e in rows) if rows else 0.0)
+    figure = Figure(figsize=(7, 0.5 + 0.4 * len(ids)))
+    axes = figure.add_subplot()
+    axes.barh(ids[::-1], shares[::-1], color="#0969da")
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("mean score, % of the exercise's points")
+    figure.tight_layout()
+    return _png(figure)
+
+
+def render_summary(records: tuple[dict[str, Any], ...], title: str) -> str:
+    """The cohort page as a string."""
+    scored = [r for r in records if r["score"] is not None]
+    scores = [r["score"] for r in scored]
+    max_score = max((r["max_score"] for r in scored), default=0.0)
+    statuses = {s: sum(r["status"] == s for r in records) for s in ("graded", "unreadable", "error")}
+    return _ENV.get_template("summary.html.j2").render(
+        title=title,
+        records=records,
+        exercises=exercise_ids(records),
+        statuses=statuses,
+        scores=scores,
+        max_score=max_score,
+        mean=statistics.mean(scores) if scores else None,
+        median=statistics.median(scores) if scores else None,
+        histogram=score_histogram(scores, max_score),
+        exercise_chart=exercise_chart(records),
+        rates=check_rates(records),
+        mistakes=mistake_counts(records),
+        questions=questions(records),
+        slowest=sorted(records, key=lambda r: -r["seconds"])[:SLOWEST],
+        errors=[(r["student"], message) for r in records for message in r["grader_errors"]],
+    )
+
+
+def cohort_json(records: tuple[dict[str, Any], ...]) -> str:
+    """Every student's record as one JSON document (``grader batch --json``)."""
+    return json.dumps({"students": list(records)}, indent=1, ensure_ascii=False) + "\n"
+
+
+def cohort_junit(records: tuple[dict[str, Any], ...], assignment: str) -> str:
+    """One JUnit file for the cohort (``--junit``): a test suite per student, a test case per check."""
+    root = ET.Element("testsuites", name=f"grader batch {assignment}")
+    for record in records:
+        checks = record["checks"]
+        suite = ET.SubElement(root, "testsuite", name=xml_text(record["student"]), tests=str(len(checks) or 1),
+                              failures=str(sum(c["status"] == "failed" for c in checks)),
+                              errors=str(sum(c["status"] == "error" for c in checks) + (record["status"] == "error")),
+                              time=f"{record['seconds']:.3f}")
+        for check in checks:
+            case = ET.SubElement(suite, "testcase", classname=f"{assignment}.{check['exercise']}", name=check["check"])
+            if check["status"] != "passed":
+                tag = "failure" if check["status"] == "failed" else "error"
+                ET.SubElement(case, tag, message=xml_text(check["summary"] or check["status"])[:500])
+        if record["status"] == "error":
+            case = ET.SubElement(suite, "testcase", classname=assignment, name="grading")
+            ET.SubElement(case, "error", message=xml_text(record["reason"] or "grader error")[:500])
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
