@@ -229,7 +229,7 @@ def _member_parts(info: zipfile.ZipInfo, archive: str) -> tuple[str, ...] | None
         raise Unreadable(f"{archive}: member {name[:80]!r} is a symbolic link")
     if info.is_dir() or not parts or any(_skipped(p) for p in parts):
         return None
-    if mode and not stat.S_ISREG(mode):
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
         return None  # a device or pipe recorded by a Unix zip: never a submission file
     return parts
 

@@ -1,0 +1,42 @@
+"""Hand-made student records for the summary and rendering tests, some of them hostile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(1)>\x1b[31m\x00'
+
+
+def record(student: str, score: float | None, *, status: str = "graded", mistake: str | None = None,
+           answer: str = "", seconds: float = 2.0, grader_errors: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A record of the ``basics``-like assignment with two exercises and three checks."""
+    scored = score is not None
+    return {
+        "format": 1, "key": {}, "digest": "0" * 64, "entry": student, "student": student, "status": status,
+        "graded_at": "2025-01-01T00:00:00+00:00", "seconds": seconds, "reason": None if status == "graded" else "why",
+        "score": score, "max_score": 10.0 if scored else None, "student_seconds": seconds / 2,
+        "exercises": [{"id": "attention", "title": "Attention", "score": min(score, 6.0), "max_score": 6.0},
+                      {"id": "eigen", "title": "Eigen", "score": max(score - 6.0, 0.0), "max_score": 4.0}]
+        if scored else [],
+        "checks": [
+            {"exercise": "attention", "check": "matches_torch", "description": "agrees with torch", "points": 6.0,
+             "status": "passed" if score and score >= 6 else "failed", "mistake": mistake,
+             "hint": "Divide the scores by sqrt(d_k)." if mistake else None, "summary": None},
+            {"exercise": "eigen", "check": "symmetric", "description": "symmetric input", "points": 4.0,
+             "status": "passed" if score and score >= 10 else "failed", "mistake": None, "hint": None,
+             "summary": "differs"},
+        ] if scored else [],
+        "free_text": [{"exercise": "eigen", "key": "why", "text": answer}] if scored else [],
+        "grader_errors": list(grader_errors),
+    }
+
+
+def cohort() -> tuple[dict[str, Any], ...]:
+    return (
+        record("ada", 10.0, answer="Because the matrix is symmetric."),
+        record("bob", 6.0, answer=HOSTILE, seconds=9.5),
+        record(HOSTILE, 0.0, mistake="no_scaling", answer="no idea"),
+        record("=cmd|' /C calc'!A0", 0.0, mistake="no_scaling", grader_errors=("eigen.symmetric: boom",)),
+        record("eve", 0.0, status="unreadable"),
+        record("zed", None, status="error", grader_errors=("grader error (SandboxError: gone)",)),
+    )

@@ -1,0 +1,255 @@
+"""End to end: ``grader batch`` through the real command line on small cohorts of fixtures.
+
+One cohort is graded once per module (``--jobs 2``) and the tests read what it wrote; the
+resume, kill -9 and grader-error tests each grade a cohort of their own.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, REPO, CliRun, finish, materialize, run_cli, start_cli
+from grader.batch.records import RECORD_NAME
+
+COHORT = ("alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "broken")
+
+
+def zip_folder(folder: Path, archive: Path, wrapper: str) -> Path:
+    """``folder`` as a zip whose files sit in one wrapping folder, as students zip them."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{wrapper}/{path.relative_to(folder)}")
+    return archive
+
+
+def build_cohort(root: Path, fixtures: tuple[str, ...] = COHORT) -> Path:
+    """Fixture folders, the reference as a Moodle-named zip, and an archive that escapes its folder."""
+    root.mkdir(parents=True)
+    for name in fixtures:
+        materialize(FIXTURES / "basics" / name, root / name)
+    reference = materialize(REPO / "reference" / "basics", root.parent / "reference-copy")
+    shutil.rmtree(reference / "mistakes")
+    zip_folder(reference, root / "Ada Lovelace_4242_assignsubmission_file_.zip", "basics")
+    with zipfile.ZipFile(root / "slip.zip", "w") as zf:
+        zf.writestr("eigen.py", "x = 1\n")
+        zf.writestr("../escaped.py", "pwned = True\n")
+    return root
+
+
+def batch(root: Path, out: Path, *extra: str | Path) -> CliRun:
+    return run_cli("batch", root, "--assignment", "basics", "--out", out, *extra)
+
+
+def rows(out: Path) -> dict[str, dict[str, str]]:
+    with (out / "grades.csv").open() as handle:
+        return {row["student"]: row for row in csv.DictReader(handle)}
+
+
+def records(out: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in out.glob(f"*/{RECORD_NAME}")}
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, CliRun]:
+    tmp = tmp_path_factory.mktemp("cohort")
+    root = build_cohort(tmp / "root")
+    out = tmp / "out"
+    run = batch(root, out, "--jobs", "2", "--json", tmp / "cohort.json", "--junit", tmp / "cohort.xml")
+    return root, out, run
+
+
+def test_one_row_and_one_report_per_student(cohort) -> None:  # type: ignore[no-untyped-def]
+    root, out, run = cohort
+    assert run.returncode == 0, run.stderr
+    students = {"alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "broken", "Ada Lovelace", "slip"}
+    assert set(rows(out)) == students
+    assert {p.parent.name for p in out.glob("*/report.html")} == students
+    assert {p.parent.name for p in out.glob("*/results.json")} == students
+    assert "6 students: 5 graded, 1 unreadable, 0 not graded" in run.stdout
+    assert not (out / ".staging").exists() and not (root.parent / "escaped.py").exists()
+
+
+def test_scores_agree_across_csv_results_and_records(cohort) -> None:  # type: ignore[no-untyped-def]
+    _, out, _ = cohort
+    table, kept = rows(out), records(out)
+    for student, row in table.items():
+        results = json.loads((out / student / "results.json").read_text())
+        assert float(row["total"]) == results["score"] == kept[student]["score"], student
+        by_exercise: dict[str, float] = {}
+        for test in results["tests"]:
+            by_exercise[test["extra_data"]["exercise"]] = by_exercise.get(test["extra_data"]["exercise"], 0) + test["score"]
+        assert {k: float(row[k]) for k in by_exercise} == by_exercise
+    assert table["alt_correct"]["total"] == table["Ada Lovelace"]["total"] == "35"
+    assert table["broken"]["total"] == "0" and table["broken"]["status"] == "graded"
+    assert float(table["wrong_attention_no_scaling"]["attention"]) < 9
+
+
+def test_an_unsafe_archive_is_a_graded_zero_with_the_reason(cohort) -> None:  # type: ignore[no-untyped-def]
+    _, out, _ = cohort
+    row = rows(out)["slip"]
+    assert (row["status"], row["total"]) == ("unreadable", "0")
+    assert "outside the archive's folder" in row["reason"]
+    results = json.loads((out / "slip" / "results.json").read_text())
+    assert results["score"] == 0 and all("could not be read" in t["output"] for t in results["tests"])
+
+
+def test_summary_counts_agree_with_the_records(cohort) -> None:  # type: ignore[no-untyped-def]
+    from grader.batch.summary import check_rates, mistake_counts
+
+    _, out, _ = cohort
+    kept = tuple(records(out).values())
+    page = (out / "summary.html").read_text()
+    assert "6 students · 5 graded · 1 unreadable · 0 not graded" in page
+    found = {(m.exercise, m.mistake): m.students for m in mistake_counts(kept)}
+    assert found[("attention", "no_scaling")] == ("wrong_attention_no_scaling",)
+    made = sum(1 for r in kept for c in r["checks"] if c["mistake"] == "no_scaling")
+    assert made >= 1 and "no_scaling" in page
+    for rate in check_rates(kept):
+        passed = sum(c["status"] == "passed" for r in kept if r["status"] == "graded" for c in r["checks"]
+                     if (c["exercise"], c["check"]) == (rate.exercise, rate.check))
+        assert (rate.passed, rate.total) == (passed, 5)
+        assert f"{rate.passed}/{rate.total} (" in page
+    assert "data:image/png;base64," in page
+
+
+def test_cohort_json_and_junit(cohort) -> None:  # type: ignore[no-untyped-def]
+    import xml.etree.ElementTree as ET
+
+    root, _, _ = cohort
+    data = json.loads((root.parent / "cohort.json").read_text())
+    assert len(data["students"]) == 6
+    suites = ET.parse(root.parent / "cohort.xml").getroot().findall("testsuite")
+    assert sorted(s.get("name") for s in suites) == sorted(s["student"] for s in data["students"])
+
+
+def test_fail_under_counts_the_students_below(tmp_path: Path, cohort) -> None:  # type: ignore[no-untyped-def]
+    root, out, _ = cohort
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    run = batch(root, copy, "--fail-under", "30")
+    assert run.returncode == 1 and "4 of 6 students are below --fail-under 30" in run.stderr
+    assert "0 graded in this run, 6 unchanged" in run.stdout
+
+
+def test_bad_arguments_exit_2_with_one_line(tmp_path: Path) -> None:
+    run = batch(tmp_path / "missing", tmp_path / "out")
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and "is not a folder" in run.stderr
+    (tmp_path / "root").mkdir()
+    run = run_cli("batch", tmp_path / "root", "--assignment", "nope", "--out", tmp_path / "out")
+    assert run.returncode == 2 and "unknown assignment 'nope'" in run.stderr
+    run = run_cli("batch", tmp_path / "root", "--assignment", "basics", "--out", tmp_path / "out", "--jobs", "0")
+    assert run.returncode == 2 and "positive number of job processes" in run.stderr
+
+
+def test_a_second_run_regrades_only_what_changed(tmp_path: Path) -> None:
+    root = build_cohort(tmp_path / "root", ("alt_correct", "wrong_conv_flipped"))
+    out = tmp_path / "out"
+    first = batch(root, out, "--jobs", "2")
+    assert first.returncode == 0, first.stderr
+    before = records(out)
+    conv = root / "wrong_conv_flipped" / "conv2d.py"
+    conv.write_text((REPO / "reference" / "basics" / "conv2d.py").read_text())  # the student fixed it
+    (out / "slip" / RECORD_NAME).unlink()  # as if this one never finished
+    second = batch(root, out, "--jobs", "2")
+    assert second.returncode == 0, second.stderr
+    assert "2 graded in this run, 2 unchanged and kept" in second.stdout
+    after = records(out)
+    for student in ("alt_correct", "Ada Lovelace"):
+        assert after[student]["graded_at"] == before[student]["graded_at"]
+    assert after["wrong_conv_flipped"]["digest"] != before["wrong_conv_flipped"]["digest"]
+    assert rows(out)["wrong_conv_flipped"]["total"] == "35"
+
+
+def test_kill_9_halfway_then_rerun_completes_with_whole_files(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    for number in range(5):
+        materialize(FIXTURES / "basics" / ("alt_correct" if number % 2 else "wrong_conv_flipped"), root / f"s{number}")
+    out = tmp_path / "out"
+    mark = f"grader-batch-test-{os.getpid()}-{time.time()}"
+    process = start_cli("batch", root, "--assignment", "basics", "--out", out, "--jobs", "1",
+                        env={"GRADER_TEST_MARK": mark})
+    deadline = time.monotonic() + 120
+    while not list(out.glob(f"*/{RECORD_NAME}")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    done = {p.parent.name for p in out.glob(f"*/{RECORD_NAME}")}
+    assert 1 <= len(done) < 5
+    for path in out.glob("*/results.json"):
+        json.loads(path.read_text())  # whole, never half-written
+    time.sleep(1)  # the fork server and job processes die with the batch (parent-death signal)
+    assert not _processes_with(mark)
+    rerun = batch(root, out, "--jobs", "1")
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{5 - len(done)} graded in this run, {len(done)} unchanged and kept" in rerun.stdout
+    assert len(rows(out)) == 5 and len(list(out.glob("*/report.html"))) == 5
+    for path in out.glob("*/results.json"):
+        assert json.loads(path.read_text())["max_score"] == 35
+
+
+def _processes_with(mark: str) -> list[int]:
+    """Live processes whose environment holds ``mark`` (zombies have an empty one)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and mark.encode() in (proc / "environ").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+FAULTY_CHECK = '''
+from grader.checks import check
+from grader.exercises.basics.eigen import *  # noqa: F403
+from grader.exercises.basics.eigen import symmetric_with_trace as _real
+
+
+@check("symmetric_with_trace", _real.description)
+def symmetric_with_trace(ctx):
+    if (ctx.student.folder / "GRADER_BUG").exists():
+        raise RuntimeError("a bug in the grader, not in the submission")
+    _real.run(ctx)
+'''
+
+
+def test_a_grader_error_on_one_submission_is_recorded_and_the_batch_goes_on(tmp_path: Path) -> None:
+    import yaml
+
+    from grader.config import default_config_path
+
+    package = tmp_path / "faulty_checks"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for module in ("parameter_counting", "conv2d", "attention"):
+        (package / f"{module}.py").write_text(f"from grader.exercises.basics.{module} import *  # noqa: F403\n")
+    (package / "eigen.py").write_text(FAULTY_CHECK)
+    raw = yaml.safe_load(default_config_path().read_text())
+    basics = raw["assignments"]["basics"]
+    basics.update(checks="faulty_checks", templates=str(REPO / basics["templates"]),
+                  reference=str(REPO / basics["reference"]))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"defaults": raw.get("defaults", {}), "assignments": {"basics": basics}}))
+    root = tmp_path / "root"
+    materialize(FIXTURES / "basics" / "alt_correct", root / "fine")
+    materialize(FIXTURES / "basics" / "alt_correct", root / "unlucky")
+    (root / "unlucky" / "GRADER_BUG").write_text("")
+    run = finish(start_cli("batch", root, "--assignment", "basics", "--out", tmp_path / "out", "--jobs", "1",
+                           "--config", config, env={"PYTHONPATH": str(tmp_path)}), None)
+    assert run.returncode == 0, run.stderr
+    table = rows(tmp_path / "out")
+    assert (table["fine"]["total"], table["fine"]["grader_errors"]) == ("35", "0")
+    assert table["unlucky"]["grader_errors"] == "1" and float(table["unlucky"]["total"]) < 35
+    page = (tmp_path / "out" / "summary.html").read_text()
+    assert "a bug in the grader, not in the submission" in page
