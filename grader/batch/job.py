@@ -1,8 +1,8 @@
 """Grading one batch entry, in a process that keeps its sandbox from one entry to the next.
 
-A job process (a local one, or a Dask worker) imports torch and the grader once, starts one
-:class:`Sandbox` (the zygote that forks a worker per exercise) on first use, and grades
-entry after entry with it::
+A job process (a local one, or a Dask worker) imports torch and the grader once, keeps one
+sandbox (the zygote that forks a worker per exercise, see :mod:`grader.batch.sandboxes`)
+and grades entry after entry with it::
 
     >>> outcome = grade_entry(Task(entry, staging, config_path, settings))   # doctest: +SKIP
     >>> outcome.record["status"], outcome.record["score"]                    # doctest: +SKIP
@@ -16,63 +16,28 @@ the student's worker sent is pickled, only values the grader computed from it.
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Any
 
 from grader import __version__
 from grader.batch.intake import stage
+from grader.batch.sandboxes import config, discard, sandbox
 from grader.batch.tasks import Outcome, Task, base_record, error_record, now
-from grader.config import AssignmentConfig, Config, load_config
+from grader.config import AssignmentConfig
 from grader.errors import Unreadable
 from grader.grading import Options, grade
 from grader.loading import load_checks
 from grader.model import CheckResult, ExerciseResult, Feedback, GradeReport
 from grader.report.gradescope import render_json
 from grader.report.html import render_html
-from grader.sandbox.client import Sandbox
 
 MAX_SUMMARY = 300
 
 
-# One sandbox per thread of a job process (a Dask worker may run several threads).
-_local = threading.local()
-_configs: dict[Path, Config] = {}
-
-
-def _config(path: Path) -> Config:
-    if path not in _configs:
-        _configs[path] = load_config(path)
-    return _configs[path]
-
-
-def _sandbox(assignment: AssignmentConfig) -> Sandbox:
-    boxes: dict[tuple[Any, ...], Sandbox] = _local.__dict__.setdefault("sandboxes", {})
-    key = (assignment.limits.max_message_mb, assignment.preload)
-    if key not in boxes:
-        boxes[key] = Sandbox(max_message=assignment.limits.max_message_mb * 1024 * 1024, preload=assignment.preload)
-    return boxes[key]
-
-
-def _discard_sandbox(assignment: AssignmentConfig) -> None:
-    boxes: dict[tuple[Any, ...], Sandbox] = _local.__dict__.get("sandboxes", {})
-    box = boxes.pop((assignment.limits.max_message_mb, assignment.preload), None)
-    if box is not None:
-        box.close()
-
-
-def close_sandboxes() -> None:
-    """Stop this thread's sandboxes (their zygotes would also die with the process)."""
-    for box in _local.__dict__.pop("sandboxes", {}).values():
-        box.close()
-
-
 def warm_up(config_path: Path, assignment_id: str) -> None:
-    """Start the sandbox and import the assignment's checks before the first entry arrives."""
-    assignment = _config(config_path).assignments[assignment_id]
-    _sandbox(assignment)
+    """Import the assignment's checks (and their libraries) before the first entry arrives."""
+    assignment = config(config_path).assignments[assignment_id]
     for exercise in assignment.exercises:
         load_checks(assignment, exercise)
 
@@ -82,7 +47,7 @@ def grade_entry(task: Task) -> Outcome:
     start = time.perf_counter()
     entry, settings = task.entry, task.settings
     try:
-        assignment = _config(task.config_path).assignments[settings.assignment]
+        assignment = config(task.config_path).assignments[settings.assignment]
         options = Options(mode="grade", seed=settings.seed, exercises=settings.exercises,
                           exercise_seconds=settings.exercise_seconds, submission_label=str(entry.source))
         try:
@@ -108,10 +73,10 @@ def _grade(assignment: AssignmentConfig, folder: Path, options: Options) -> Grad
     A sandbox whose zygote died (killed by a hostile submission, say) fails every later
     worker start; a fresh sandbox keeps that from spreading to the next submissions.
     """
-    report = grade(assignment, folder, _sandbox(assignment), options)
+    report = grade(assignment, folder, sandbox(assignment), options)
     if report.grader_errors:
-        _discard_sandbox(assignment)
-        report = grade(assignment, folder, _sandbox(assignment), options)
+        discard(assignment)
+        report = grade(assignment, folder, sandbox(assignment), options)
     return report
 
 

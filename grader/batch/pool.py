@@ -1,9 +1,11 @@
 """Local job processes: each imports torch and the grader once and grades entry after entry.
 
-Job processes are forked from multiprocessing's fork server, which has already imported
-:mod:`grader.batch.job` (torch, the grader, the renderers): a job starts in milliseconds and
-then keeps one sandbox for the whole batch, so a submission costs its grading work and a
-small fixed overhead, never an interpreter start and a torch import.
+Each job process starts once per batch: it starts its sandbox (a zygote that imports torch
+and forks a worker per exercise) and, while that imports, imports torch and the grader
+itself; then it grades entry after entry with both loaded. A submission costs its grading
+work and a small fixed overhead, never an interpreter start and a torch import. (Spawned
+rather than forked from a pre-warmed server: a fork server would import torch first and
+the zygotes after it, one after the other; spawned jobs import alongside their zygotes.)
 
     >>> for outcome in outcomes(tasks, jobs=2):                      # doctest: +SKIP
     ...     write(outcome)
@@ -14,10 +16,13 @@ grader-error record; a replacement is started for the rest.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 import queue
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,20 +35,30 @@ POLL_SECONDS = 0.5
 
 def _job_main(todo: Any, done: Any, config_path: Path, assignment: str) -> None:
     """The loop of one job process: take a task, say so, grade it, send the outcome."""
-    from grader.batch.job import close_sandboxes, grade_entry, warm_up
-    from grader.sandbox.zygote import die_with_parent
+    from grader.batch import sandboxes
 
     # Ctrl-C reaches the whole foreground group; the batch process decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent()
+    _die_with_parent()
     try:
+        # The zygote imports torch in its own process while this one imports the grader.
+        sandboxes.sandbox(sandboxes.config(config_path).assignments[assignment])
+        from grader.batch.job import grade_entry, warm_up
+
         warm_up(config_path, assignment)
         while (item := todo.get()) is not None:
             index, task = item
             done.put(("start", os.getpid(), index, None))
             done.put(("done", os.getpid(), index, grade_entry(task)))
     finally:
-        close_sandboxes()
+        sandboxes.close_all()
+
+
+def _die_with_parent() -> None:
+    """Linux: be killed when the batch process dies, even by SIGKILL (PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def outcomes(tasks: list[Task], jobs: int) -> Iterator[Outcome]:
@@ -54,8 +69,7 @@ def outcomes(tasks: list[Task], jobs: int) -> Iterator[Outcome]:
     """
     if not tasks:
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["grader.batch.job"])
+    context = multiprocessing.get_context("spawn")
     todo, done = context.Queue(), context.Queue()
     for item in enumerate(tasks):
         todo.put(item)

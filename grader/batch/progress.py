@@ -30,9 +30,13 @@ class Progress:
         self.tty = self.stream.isatty() if tty is None else tty
         self.total, self.done, self.errors, self.already = total, already, 0, already
         self.started = time.monotonic()
+        self.drawn = False
 
     def begin(self, jobs: str) -> None:
         """Say what is about to happen, before the first submission is graded."""
+        if self.already == self.total:
+            self._line(f"all {self.total} submissions already graded and unchanged")
+            return
         kept = f" ({self.already} already graded and unchanged)" if self.already else ""
         self._line(f"grading {self.total - self.already} of {self.total} submissions{kept} with {jobs}")
         if self.tty:
@@ -47,7 +51,7 @@ class Progress:
         self._line(f"[{self.done}/{self.total}] {clean(record['student'])} {describe(record)}")
 
     def close(self) -> None:
-        if self.tty:
+        if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
 
@@ -61,6 +65,7 @@ class Progress:
     def _bar(self) -> None:
         filled = WIDTH * self.done // max(self.total, 1)
         errors = f" · {self.errors} error{'s' if self.errors != 1 else ''}" if self.errors else ""
+        self.drawn = True
         self.stream.write(f"\r[{'#' * filled}{'.' * (WIDTH - filled)}] {self.done}/{self.total} graded"
                           f"{errors} · {self._left()} left\x1b[K")
         self.stream.flush()
