@@ -19,6 +19,7 @@ import shutil
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 from grader import __version__
 from grader.batch.intake import stage

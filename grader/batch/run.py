@@ -113,9 +113,9 @@ def describe(result: BatchResult, out: Path) -> str:
     """The closing lines: how many students in which state, the mean, where the files are."""
     statuses = {s: sum(r["status"] == s for r in result.records) for s in ("graded", "unreadable", "error")}
     scored = [r for r in result.records if r["score"] is not None]
-    lines = [f"{len(result.records)} students: {statuses['graded']} graded, {statuses['unreadable']} unreadable, "
-             f"{statuses['error']} not graded (grader error); {result.graded} graded in this run, "
-             f"{result.kept} unchanged and kept"]
+    lines = [(f"{len(result.records)} students: {statuses['graded']} graded, {statuses['unreadable']} unreadable, "
+              f"{statuses['error']} not graded (grader error); {result.graded} graded in this run, "
+              f"{result.kept} unchanged and kept")]
     if scored:
         mean = sum(r["score"] for r in scored) / len(scored)
         lines.append(f"mean score {mean:.1f}/{max(r['max_score'] for r in scored):g}")

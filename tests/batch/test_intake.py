@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.intake import Entry, Limits, digest, discover, extract_zip, read_names, safe_name, stage
+from grader.batch.intake import (
+    Entry,
+    Limits,
+    digest,
+    discover,
+    extract_zip,
+    read_names,
+    safe_name,
+    stage,
+)
 from grader.errors import Unreadable, UsageError
 
 

@@ -6,8 +6,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, materialize
+
 from grader.batch import job
 from grader.batch.intake import Entry, digest
 from grader.batch.records import Settings, is_current

@@ -29,7 +29,7 @@ def render(page: Path, profile: Path) -> tuple[str, list[str]]:
         [str(BROWSER), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     return run.stdout, [line for line in run.stderr.splitlines() if ":CONSOLE" in line]

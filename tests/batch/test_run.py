@@ -16,8 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, REPO, CliRun, finish, materialize, run_cli, start_cli
+
 from grader.batch.records import RECORD_NAME
 
 COHORT = ("alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "broken")
@@ -197,6 +197,25 @@ def test_kill_9_halfway_then_rerun_completes_with_whole_files(tmp_path: Path) ->
     assert len(rows(out)) == 5 and len(list(out.glob("*/report.html"))) == 5
     for path in out.glob("*/results.json"):
         assert json.loads(path.read_text())["max_score"] == 35
+
+
+def test_ctrl_c_stops_cleanly_and_keeps_what_finished(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    for number in range(3):
+        materialize(FIXTURES / "basics" / "alt_correct", root / f"s{number}")
+    out = tmp_path / "out"
+    mark = f"grader-batch-test-{os.getpid()}-{time.time()}"
+    process = start_cli("batch", root, "--assignment", "basics", "--out", out, "--jobs", "1",
+                        env={"GRADER_TEST_MARK": mark})
+    deadline = time.monotonic() + 120
+    while not list(out.glob(f"*/{RECORD_NAME}")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    run = finish(process, None, timeout=60)
+    assert run.returncode == 130 and "run the same command again to resume" in run.stderr
+    assert "Traceback" not in run.stderr and not (out / ".staging").exists()
+    assert not _processes_with(mark)
+    assert list(out.glob(f"*/{RECORD_NAME}"))
 
 
 def _processes_with(mark: str) -> list[int]:
