@@ -50,7 +50,7 @@ def grade_entry(task: Task) -> Outcome:
     try:
         assignment = config(task.config_path).assignments[settings.assignment]
         options = Options(mode="grade", seed=settings.seed, exercises=settings.exercises,
-                          exercise_seconds=settings.exercise_seconds, submission_label=str(entry.source))
+                          exercise_seconds=settings.exercise_seconds, submission_label=entry.name)
         try:
             folder = stage(entry, task.staging)
         except Unreadable as exc:
