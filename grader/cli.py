@@ -90,7 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(grade)
     grade.set_defaults(handler=_run_grading, mode="grade")
 
-    batch = verbs.add_parser("batch", help="grade a cohort: every folder or .zip in ROOT is one submission")
+    batch = verbs.add_parser(
+        "batch", help="grade a cohort: every folder or .zip in ROOT is one submission",
+        epilog="For batch, --json writes every student's record as one file, --junit one JUnit file with a "
+               "test suite per student, --html a copy of summary.html; --fail-under exits 1 if any student is "
+               "below it. A second run resumes: only missing or changed entries are graded.")
     batch.add_argument("root", type=Path, help="folder holding one folder or .zip per student")
     batch.add_argument("--out", "-o", type=Path, required=True, help="folder for the results (resumed if it exists)")
     batch.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="job processes (default: the cores available)")
