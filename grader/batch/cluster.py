@@ -21,8 +21,9 @@ from grader.errors import UsageError
 
 def grade_remotely(task: Task) -> Outcome:
     """The task a Dask worker runs; importing the job here keeps torch out of the client."""
-    from grader.batch.job import grade_entry
+    from grader.batch.job import grade_entry, warm_up
 
+    warm_up(task.config_path, task.settings.assignment)
     return grade_entry(task)
 
 

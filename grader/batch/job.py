@@ -15,6 +15,7 @@ the student's worker sent is pickled, only values the grader computed from it.
 
 from __future__ import annotations
 
+import gc
 import shutil
 import time
 import traceback
@@ -36,11 +37,23 @@ from grader.report.html import render_html
 MAX_SUMMARY = 300
 
 
+_warmed: set[tuple[Path, str]] = set()
+
+
 def warm_up(config_path: Path, assignment_id: str) -> None:
-    """Import the assignment's checks (and their libraries) before the first entry arrives."""
+    """Import the assignment's checks (and their libraries) once, before the first entry.
+
+    Then the objects of all those imports (torch's are many) are frozen out of the garbage
+    collector's way: they live as long as the process, and every full collection would walk
+    them again. Measured here: collections took about 10% of a job's time, about 5% after.
+    """
+    if (config_path, assignment_id) in _warmed:
+        return
     assignment = config(config_path).assignments[assignment_id]
     for exercise in assignment.exercises:
         load_checks(assignment, exercise)
+    gc.freeze()
+    _warmed.add((config_path, assignment_id))
 
 
 def grade_entry(task: Task) -> Outcome:
