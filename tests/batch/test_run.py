@@ -20,7 +20,8 @@ from conftest import FIXTURES, REPO, CliRun, finish, materialize, run_cli, start
 
 from grader.batch.records import RECORD_NAME
 
-COHORT = ("alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "broken")
+COHORT = ("alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "broken", "endless_loop")
+TIMEOUT = ("--timeout", "6")  # endless_loop's conv2d then costs 6 s, and nothing else
 
 
 def zip_folder(folder: Path, archive: Path, wrapper: str) -> Path:
@@ -64,18 +65,19 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, CliRun
     tmp = tmp_path_factory.mktemp("cohort")
     root = build_cohort(tmp / "root")
     out = tmp / "out"
-    run = batch(root, out, "--jobs", "2", "--json", tmp / "cohort.json", "--junit", tmp / "cohort.xml")
+    run = batch(root, out, "--jobs", "2", *TIMEOUT, "--json", tmp / "cohort.json", "--junit", tmp / "cohort.xml")
     return root, out, run
 
 
 def test_one_row_and_one_report_per_student(cohort) -> None:  # type: ignore[no-untyped-def]
     root, out, run = cohort
     assert run.returncode == 0, run.stderr
-    students = {"alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "broken", "Ada Lovelace", "slip"}
+    students = {"alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "broken", "endless_loop",
+                "Ada Lovelace", "slip"}
     assert set(rows(out)) == students
     assert {p.parent.name for p in out.glob("*/report.html")} == students
     assert {p.parent.name for p in out.glob("*/results.json")} == students
-    assert "6 students: 5 graded, 1 unreadable, 0 not graded" in run.stdout
+    assert "7 students: 6 graded, 1 unreadable, 0 not graded" in run.stdout
     assert not (out / ".staging").exists() and not (root.parent / "escaped.py").exists()
 
 
@@ -92,6 +94,9 @@ def test_scores_agree_across_csv_results_and_records(cohort) -> None:  # type: i
     assert table["alt_correct"]["total"] == table["Ada Lovelace"]["total"] == "35"
     assert table["broken"]["total"] == "0" and table["broken"]["status"] == "graded"
     assert float(table["wrong_attention_no_scaling"]["attention"]) < 9
+    endless = table["endless_loop"]
+    assert float(endless["conv2d"]) < 11 and float(endless["total"]) == 35 - 11 + float(endless["conv2d"])
+    assert float(endless["seconds"]) < 30  # its own time limit, not a hang
 
 
 def test_an_unsafe_archive_is_a_graded_zero_with_the_reason(cohort) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +114,7 @@ def test_summary_counts_agree_with_the_records(cohort) -> None:  # type: ignore[
     _, out, _ = cohort
     kept = tuple(records(out).values())
     page = (out / "summary.html").read_text()
-    assert "6 students · 5 graded · 1 unreadable · 0 not graded" in page
+    assert "7 students · 6 graded · 1 unreadable · 0 not graded" in page
     found = {(m.exercise, m.mistake): m.students for m in mistake_counts(kept)}
     assert found[("attention", "no_scaling")] == ("wrong_attention_no_scaling",)
     made = sum(1 for r in kept for c in r["checks"] if c["mistake"] == "no_scaling")
@@ -117,7 +122,7 @@ def test_summary_counts_agree_with_the_records(cohort) -> None:  # type: ignore[
     for rate in check_rates(kept):
         passed = sum(c["status"] == "passed" for r in kept if r["status"] == "graded" for c in r["checks"]
                      if (c["exercise"], c["check"]) == (rate.exercise, rate.check))
-        assert (rate.passed, rate.total) == (passed, 5)
+        assert (rate.passed, rate.total) == (passed, 6)
         assert f"{rate.passed}/{rate.total} (" in page
     assert "data:image/png;base64," in page
 
@@ -127,7 +132,7 @@ def test_cohort_json_and_junit(cohort) -> None:  # type: ignore[no-untyped-def]
 
     root, _, _ = cohort
     data = json.loads((root.parent / "cohort.json").read_text())
-    assert len(data["students"]) == 6
+    assert len(data["students"]) == 7
     suites = ET.parse(root.parent / "cohort.xml").getroot().findall("testsuite")
     assert sorted(s.get("name") for s in suites) == sorted(s["student"] for s in data["students"])
 
@@ -136,10 +141,10 @@ def test_fail_under_counts_the_students_below(tmp_path: Path, cohort) -> None:  
     root, out, _ = cohort
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
-    run = batch(root, copy, "--fail-under", "35")
-    assert run.returncode == 1 and "4 of 6 students are below --fail-under 35" in run.stderr
-    assert "all 6 submissions already graded and unchanged" in run.stderr
-    assert "0 graded in this run, 6 unchanged" in run.stdout
+    run = batch(root, copy, *TIMEOUT, "--fail-under", "35")
+    assert run.returncode == 1 and "5 of 7 students are below --fail-under 35" in run.stderr
+    assert "all 7 submissions already graded and unchanged" in run.stderr
+    assert "0 graded in this run, 7 unchanged" in run.stdout
 
 
 def test_bad_arguments_exit_2_with_one_line(tmp_path: Path) -> None:
