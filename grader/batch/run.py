@@ -13,12 +13,13 @@ a current record. ``grades.csv`` and ``summary.html`` are rebuilt from all recor
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from grader.batch.intake import Entry, discover
 from grader.batch.progress import Progress
@@ -32,9 +33,11 @@ from grader.batch.records import (
 )
 from grader.batch.summary import write_cohort_files
 from grader.batch.tasks import Outcome, Task
+from grader.errors import UsageError
 from grader.report import write_atomic
 
 STAGING = ".staging"
+LOCK = ".grader-batch.lock"
 OUTPUTS = ("results.json", "report.html")
 
 
@@ -84,9 +87,28 @@ def write_outcome(out: Path, outcome: Outcome) -> None:
     write_atomic(folder / RECORD_NAME, dump(outcome.record))
 
 
+def _lock(out: Path) -> IO[bytes]:
+    """Hold OUT for this batch: a second batch writing the same OUT would undo the first's staging.
+
+    The lock is the kernel's (``flock``), so it goes away with the process, even after kill -9.
+    """
+    handle = (out / LOCK).open("wb")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise UsageError(f"another grader batch is writing to {out}; wait for it to finish") from None
+    return handle
+
+
 def run_batch(batch: Batch, progress: Progress | None = None) -> BatchResult:
     """Grade the batch and write every output; Ctrl-C keeps what finished (rerun to resume)."""
     batch.out.mkdir(parents=True, exist_ok=True)
+    with _lock(batch.out):
+        return _run(batch, progress)
+
+
+def _run(batch: Batch, progress: Progress | None) -> BatchResult:
     staging = batch.out / STAGING
     shutil.rmtree(staging, ignore_errors=True)  # what a killed run left half-unpacked
     entries = discover(batch.root, batch.names, exclude=batch.out)

@@ -50,3 +50,14 @@ def test_an_unreadable_archive_gets_zero_in_every_check(tmp_path: Path) -> None:
     assert "absolute path" in record["reason"]
     assert len(record["checks"]) > 10 and all(c["status"] == "failed" for c in record["checks"])
     assert outcome.results_json is not None and "could not be read" in outcome.results_json
+
+
+def test_two_batches_cannot_write_the_same_out(tmp_path: Path) -> None:
+    from grader.batch import run
+    from grader.errors import UsageError
+
+    (tmp_path / "root").mkdir()
+    batch = run.Batch(tmp_path / "root", tmp_path / "out", default_config_path(), Settings("basics", 0))
+    (tmp_path / "out").mkdir()
+    with run._lock(tmp_path / "out"), pytest.raises(UsageError, match="another grader batch"):
+        run.run_batch(batch)
