@@ -112,6 +112,8 @@ def _run(batch: Batch, progress: Progress | None) -> BatchResult:
     staging = batch.out / STAGING
     shutil.rmtree(staging, ignore_errors=True)  # what a killed run left half-unpacked
     entries = discover(batch.root, batch.names, exclude=batch.out)
+    if not entries:
+        raise UsageError(f"{batch.root} holds no submission (a folder or a .zip per student)")
     todo = pending(entries, batch.out, batch.settings)
     progress = progress or Progress(len(entries), len(entries) - len(todo))
     tasks = [Task(entry, staging / entry.student, batch.config_path.resolve(), batch.settings) for entry in todo]

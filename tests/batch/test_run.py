@@ -151,6 +151,8 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path: Path) -> None:
     run = batch(tmp_path / "missing", tmp_path / "out")
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and "is not a folder" in run.stderr
     (tmp_path / "root").mkdir()
+    run = batch(tmp_path / "root", tmp_path / "out")
+    assert run.returncode == 2 and "holds no submission" in run.stderr
     run = run_cli("batch", tmp_path / "root", "--assignment", "nope", "--out", tmp_path / "out")
     assert run.returncode == 2 and "unknown assignment 'nope'" in run.stderr
     run = run_cli("batch", tmp_path / "root", "--assignment", "basics", "--out", tmp_path / "out", "--jobs", "0")
