@@ -10,6 +10,7 @@
     ├── MissingPiece                 a file or function is missing, or still the skeleton
     ├── WorkerLost                   the worker died or was killed (exit, crash)
     │   ├── CallTimedOut             ... because a call ran past its time limit
+    │   ├── ResourceLimit            ... because it used more memory or CPU time than allowed
     │   └── TimeBudgetSpent          the exercise's time was used up before this call
     ├── ForbiddenCall                a forbidden function ran while a graded function ran
     └── BadReturn                    a returned value that cannot be judged (type, message)
@@ -86,6 +87,10 @@ class TimeBudgetSpent(WorkerLost):
 
 class CallTimedOut(WorkerLost):
     """A call ran past its time limit; the worker was killed."""
+
+
+class ResourceLimit(WorkerLost):
+    """The worker went over its memory or CPU-time limit and the kernel stopped it."""
 
 
 class ForbiddenCall(StudentFailure):

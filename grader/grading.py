@@ -75,7 +75,7 @@ def isolation_note(layers: tuple[str, ...]) -> str:
     text = f"isolation level {level_reached(layers) or 'none'}: process boundary, {', '.join(layers) or 'nothing more'}"
     if missing:
         text += f" (not available on this machine: {', '.join(missing)})"
-    return text + "; not yet: unprivileged uid, private file system view"
+    return text
 
 
 def _wanted(visibility: str, options: Options) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -212,7 +213,9 @@ class Student:
         file = self.exercise.file
         if not (self.folder / file).is_file() or (self.folder / file).is_symlink():
             raise AbortCheck(MissingPiece(f"your submission has no file {file} (or it is not a regular file)"))
-        self.worker = self.sandbox.spawn(self.folder, tuple(self.provided_from / name for name in self.provided))
+        # CPU time is a backstop behind the wall-clock limits: a little above the whole budget.
+        self.worker = self.sandbox.spawn(self.folder, tuple(self.provided_from / name for name in self.provided),
+                                         cpu_seconds=math.ceil(self.exercise_seconds) + 10)
         self.handles = {}
         self.memo = {}
         reply = self._request({"op": "import", "module": self.exercise.module})
