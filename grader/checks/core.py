@@ -38,6 +38,7 @@ from grader.errors import (
     CallTimedOut,
     ForbiddenCall,
     GraderError,
+    ImportFailed,
     MissingPiece,
     ProtocolError,
     StudentCrash,
@@ -47,7 +48,7 @@ from grader.errors import (
 from grader.images import safe_png
 from grader.model import Feedback, Figure
 from grader.sandbox.client import Sandbox, Worker
-from grader.sandbox.codec import Handle
+from grader.sandbox.codec import Handle, Opaque
 from grader.sandbox.models import build_object, describe as describe_model
 
 INLINE_ELEMENTS = 16
@@ -114,14 +115,17 @@ class CheckFailed(AssertionError):
 
     ``subject`` is the failing call (function, arguments, the student's value); the
     runner compares it with the catalogue once, after shrinking, to add a hint.
+    ``outcome`` names the failure in reports: "wrong" (a wrong value), "bad-return" (a
+    value that cannot be judged: a tensor subclass, an object), or "crash".
     """
 
     def __init__(self, feedback: Feedback, mistake: str | None = None,
-                 subject: tuple[str, "Call", Any] | None = None) -> None:
+                 subject: tuple[str, "Call", Any] | None = None, outcome: str = "wrong") -> None:
         super().__init__(feedback.summary)
         self.feedback = feedback
         self.mistake = mistake
         self.subject = subject
+        self.outcome = outcome
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,7 @@ class Student:
             error = reply.get("error") or {}
             crash = StudentCrash(str(error.get("type", "Error")), str(error.get("message", "")),
                                  str(error.get("traceback", "")))
-            self.import_failure = MissingPiece(f"{file} could not be imported: {crash}", crash.traceback)
+            self.import_failure = ImportFailed(f"{file} could not be imported: {crash}", crash.traceback)
             raise AbortCheck(self.import_failure)
         value = reply.get("value")
         self.names = [n for n in value if isinstance(n, str)] if isinstance(value, list) else []
@@ -430,7 +434,7 @@ class Context:
         feedback = Feedback(summary=summary, input=call.describe() if call is not None else None,
                             details=details, output=output, reproduce=self.reproduce)
         subject = (function, call, got) if call is not None and got is not None else None
-        return CheckFailed(feedback, subject=subject)
+        return CheckFailed(feedback, subject=subject, outcome="bad-return" if _unjudgeable(got) else "wrong")
 
     def explain(self, failed: CheckFailed) -> CheckFailed:
         """The same failure with a hint, when the student's value matches a catalogued mistake."""
@@ -439,7 +443,7 @@ class Context:
         mistake = self.diagnose(*failed.subject)
         if mistake is None:
             return failed
-        return CheckFailed(replace(failed.feedback, hint=mistake.hint), mistake.id, failed.subject)
+        return CheckFailed(replace(failed.feedback, hint=mistake.hint), mistake.id, failed.subject, failed.outcome)
 
     def expect(self, function: str, call: Call, expected: Any, *, rtol: float = 1e-4, atol: float = 1e-5,
                what: str | None = None) -> Any:
@@ -532,7 +536,7 @@ class Context:
             call, failure = failures[-1]
             if isinstance(failure, CheckFailed):
                 raise CheckFailed(replace(failure.feedback, input_label=SHRUNK), failure.mistake,
-                                  failure.subject) from None
+                                  failure.subject, failure.outcome) from None
             crash = failure
             assert isinstance(crash, StudentCrash)
             crashed = self.student.last_call[0] if self.student.last_call else function
@@ -544,13 +548,24 @@ class Context:
                 traceback=crash.traceback or None,
                 hint=mistake.hint if mistake else None,
                 reproduce=self.reproduce,
-            ), mistake.id if mistake else None) from None
+            ), mistake.id if mistake else None, outcome=StudentCrash.outcome) from None
         except Flaky:
             raise CheckFailed(Feedback(
                 summary=f"{function}() gave different results for the same input; make it deterministic",
                 input=failures[-1][0].describe() if failures else None,
                 reproduce=self.reproduce,
             )) from None
+
+
+def _unjudgeable(value: Any) -> bool:
+    """True for a value that arrived as an opaque stand-in, at the top or inside a container."""
+    if isinstance(value, Opaque):
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_unjudgeable(v) for v in value)
+    if isinstance(value, dict):
+        return any(_unjudgeable(v) for v in value.values())
+    return False
 
 
 class _ShrinkingDone(BaseException):
