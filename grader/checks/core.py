@@ -13,10 +13,13 @@ The pieces a check body uses:
 
 from __future__ import annotations
 
+import atexit
 import copy
 import json
 import math
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +30,7 @@ import hypothesis
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Flaky
 
 from grader.catalogue import Mistake
@@ -50,6 +54,12 @@ from grader.model import Feedback, Figure
 from grader.sandbox.client import Sandbox, Worker
 from grader.sandbox.codec import Handle, Opaque
 from grader.sandbox.models import build_object, describe as describe_model
+
+# Hypothesis caches constants of local code in ./.hypothesis: a grader must leave the folder
+# it was started from as it found it, so hypothesis gets a private folder for this run.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="grader-hypothesis-")
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
 
 INLINE_ELEMENTS = 16
 SHRUNK = "smallest failing input"
@@ -214,6 +224,7 @@ class Student:
             raise AbortCheck(self.import_failure)
         if self.worker is not None and self.worker.alive:
             return self.worker
+        self._timeout()  # no new worker once the exercise's time is used up
         file = self.exercise.file
         if not (self.folder / file).is_file() or (self.folder / file).is_symlink():
             raise AbortCheck(MissingPiece(f"your submission has no file {file} (or it is not a regular file)"))
