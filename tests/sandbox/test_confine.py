@@ -215,3 +215,15 @@ def test_cpu_time_beyond_the_limit_is_stopped_and_named(sandbox: Sandbox, tmp_pa
 def test_an_exit_status_is_named(probe, sandbox: Sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(WorkerLost, match="exited with status 3"):
         probe("leave", 3)
+
+
+def test_without_isolation_only_the_portable_layers_remain_and_grading_still_works(tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(PROBE)
+    with Sandbox(isolate=False) as box:
+        assert box.isolation() == ("session", "limits")
+        worker = box.spawn(tmp_path)
+        worker.request({"op": "import", "module": "probe"}, 30)
+        assert worker.request({"op": "call", "module": "probe", "function": "who", "args": [],
+                               "kwargs": {}}, 30)["value"]["uid"] == os.getuid()
+        with pytest.raises(WorkerLost, match="exited with status 4"):
+            worker.request({"op": "call", "module": "probe", "function": "leave", "args": [4], "kwargs": {}}, 30)
