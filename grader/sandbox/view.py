@@ -10,7 +10,7 @@ output folders, ``/etc`` and the home folder do not exist in that view. The grad
 package is covered by an empty folder even where it is installed inside site-packages:
 the worker imported what it needs of it before the view was built.
 
->>> build_view("/tmp/grader-1/w-2", "/tmp/grader-1/.root", with_proc=True)   # doctest: +SKIP
+>>> build_view("/tmp/grader-1/w-2", "/tmp/grader-1/root", with_proc=True)   # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Started by the parent as ``python -I -m grader.sandbox.zygote FD [MODULE ...]`` 
 environment and one thread per library. It imports torch, numpy and the worker code
 (nothing of the course's checks or solutions), then waits on the socket FD for requests::
 
-    {"op": "spawn", "plan": {"folder": "/tmp/grader-1/w-2", "root": "/tmp/grader-1/.root", ...}}
+    {"op": "spawn", "plan": {"folder": "/tmp/grader-1/w-2", "root": "/tmp/grader-1/root", ...}}
 
 For each it forks a *keeper*, which enters new namespaces and forks the *worker* (the first
 process of its PID namespace), puts it in its control group, waits for it, and on its
@@ -30,6 +30,9 @@ from typing import BinaryIO, NoReturn
 import numpy as np  # noqa: F401  (imported so every worker starts with it loaded)
 import torch
 
+# The catalogue's Mistake class: ``grader validate`` grades mutants whose catalogue module
+# imports it, and the grader's package is not visible from the worker's private view.
+from grader import catalogue  # noqa: F401
 from grader.sandbox import cgroups, codec, confine, worker
 from grader.sandbox.linux import die_with_parent
 

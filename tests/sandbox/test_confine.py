@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -171,6 +172,19 @@ def test_only_the_scratch_folder_and_a_private_tmp_are_writable(probe, tmp_path:
         assert not target.exists()
 
 
+def running() -> str:
+    return subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 @needs_root
 def test_killing_a_worker_kills_every_process_it_started_setsid_included(sandbox: Sandbox, tmp_path: Path) -> None:
     (tmp_path / "probe.py").write_text(PROBE)
@@ -179,12 +193,9 @@ def test_killing_a_worker_kills_every_process_it_started_setsid_included(sandbox
     marker = "4242.%d" % os.getpid()
     assert worker.request({"op": "call", "module": "probe", "function": "leave_children",
                            "args": [marker], "kwargs": {}}, 30)["value"] == "left"
-    assert marker in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert wait_until(lambda: marker in running(), 10), "the grandchild never started"
     worker.kill()
-    deadline = time.monotonic() + 5
-    while marker in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout:
-        assert time.monotonic() < deadline, "a child of the worker outlived it"
-        time.sleep(0.05)
+    assert wait_until(lambda: marker not in running(), 5), "a child of the worker outlived it"
 
 
 @needs_root
