@@ -30,7 +30,11 @@ GRADER_PACKAGE = str(Path(__file__).resolve().parents[1])
 
 
 def python_trees() -> list[str]:
-    """Folders holding the Python installation and its packages (the grader's repository not among them)."""
+    """Folders holding the Python installation and its packages, and downloaded weights.
+
+    A virtual environment inside the grader's repository is bound alone, never the
+    repository around it; a grader installed into site-packages is covered (see above).
+    """
     trees = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
     try:
         import torch.hub  # where already downloaded weights live: ``load_model`` may use them
@@ -38,12 +42,7 @@ def python_trees() -> list[str]:
         trees.add(torch.hub.get_dir())
     except ImportError:
         pass
-    repository = str(Path(GRADER_PACKAGE).parent)
-    return sorted(t for t in trees if os.path.isdir(t) and not _inside(repository, t) and not _inside(t, repository))
-
-
-def _inside(path: str, tree: str) -> bool:
-    return path == tree or path.startswith(tree.rstrip(os.sep) + os.sep)
+    return sorted(t for t in trees if os.path.isdir(t))
 
 
 READ_ONLY = MS_RDONLY | MS_NOSUID | MS_NODEV
@@ -81,6 +80,9 @@ def build_view(folder: str, root: str, with_proc: bool) -> bool:
                 os.symlink(os.readlink(path), root + path)
             elif os.path.isdir(path):
                 _bind(path, root)
+        # /tmp first: Python, a virtual environment or the scratch folder may live below it.
+        os.makedirs(root + "/tmp", exist_ok=True)
+        linux.mount("tmpfs", root + "/tmp", "tmpfs", WRITABLE, "size=64m,mode=1777")
         for path in python_trees():
             _bind(path, root)
         if os.path.isdir(root + GRADER_PACKAGE):
@@ -93,8 +95,6 @@ def build_view(folder: str, root: str, with_proc: bool) -> bool:
         if with_proc:
             os.makedirs(root + "/proc")
             linux.mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-        os.makedirs(root + "/tmp", exist_ok=True)
-        linux.mount("tmpfs", root + "/tmp", "tmpfs", WRITABLE, "size=64m,mode=1777")
         _bind(folder, root, WRITABLE)
         os.chdir(root)
     except OSError:
