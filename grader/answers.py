@@ -25,6 +25,17 @@ class AnswersUnreadable(Exception):
     """answers.yaml is missing, too large, or not valid YAML; the message says which."""
 
 
+class _AnswersLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a few lines of ``*alias`` can stand for billions of
+    values (the "billion laughs"), and answers never need them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "anchors and aliases (*name) are not allowed here",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 def read_answers(path: Path) -> dict[str, Any]:
     """The answers of a submission as a dict; raises :class:`AnswersUnreadable`."""
     if path.is_symlink() or not path.is_file():
@@ -32,11 +43,13 @@ def read_answers(path: Path) -> dict[str, Any]:
     if path.stat().st_size > MAX_BYTES:
         raise AnswersUnreadable(f"{path.name} is larger than 1 MB")
     try:
-        data = yaml.safe_load(path.read_bytes().decode("utf-8", errors="replace"))
+        data = yaml.load(path.read_bytes().decode("utf-8", errors="replace"), Loader=_AnswersLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         raise AnswersUnreadable(f"{path.name} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    except RecursionError:
+        raise AnswersUnreadable(f"{path.name} nests its lists too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

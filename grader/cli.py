@@ -159,10 +159,10 @@ def _run_grading(args: argparse.Namespace) -> int:
         if target is not None and not target.resolve().parent.is_dir():
             raise UsageError(f"--{option} {target}: folder {target.parent} does not exist")
 
-    from grader.sandbox.client import Sandbox
+    from grader.sandbox.client import sandbox_for
 
     # The zygote imports torch while this process does the same below.
-    with Sandbox(max_message=assignment.limits.max_message_mb * 1024 * 1024, preload=assignment.preload) as sandbox:
+    with sandbox_for(assignment) as sandbox:
         if args.require_isolation:
             _require_isolation(args.require_isolation, sandbox.isolation())
         from grader.grading import Options, grade
@@ -262,11 +262,11 @@ def _run_validate(args: argparse.Namespace) -> int:
     if args.assignment is not None and args.assignment not in config.assignments:
         raise UsageError(f"unknown assignment {args.assignment!r} (known: {', '.join(config.assignments)})")
     chosen = [config.assignments[args.assignment]] if args.assignment else list(config.assignments.values())
-    from grader.sandbox.client import Sandbox
+    from grader.sandbox.client import sandbox_for
 
     ok = True
     for assignment in chosen:
-        with Sandbox(preload=assignment.preload) as sandbox:
+        with sandbox_for(assignment) as sandbox:
             from grader.validate import render_validation, validate
 
             validation = validate(assignment, sandbox, args.seed)

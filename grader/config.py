@@ -25,11 +25,13 @@ from grader.errors import ConfigError
 
 @dataclass(frozen=True)
 class Limits:
-    """Time limits for student code, in seconds, and the largest reply accepted."""
+    """Limits for student code: seconds, the largest reply accepted, memory and processes."""
 
     call_seconds: float = 10.0
     exercise_seconds: float = 60.0
     max_message_mb: int = 256
+    memory_mb: int = 4096
+    processes: int = 32
 
 
 @dataclass(frozen=True)
@@ -200,13 +202,15 @@ class _Reader:
         )
 
     def limits(self, raw: Any, where: str, base: Limits) -> Limits:
-        body = self.mapping(raw, where, {"call_seconds", "exercise_seconds", "max_message_mb"})
+        body = self.mapping(raw, where, {"call_seconds", "exercise_seconds", "max_message_mb", "memory_mb", "processes"})
         return Limits(
             call_seconds=float(self.number(body.get("call_seconds", base.call_seconds), f"{where}.call_seconds", 0.001)),
             exercise_seconds=float(
                 self.number(body.get("exercise_seconds", base.exercise_seconds), f"{where}.exercise_seconds", 0.001)
             ),
             max_message_mb=self.number(body.get("max_message_mb", base.max_message_mb), f"{where}.max_message_mb", 1, True),
+            memory_mb=self.number(body.get("memory_mb", base.memory_mb), f"{where}.memory_mb", 256, True),
+            processes=self.number(body.get("processes", base.processes), f"{where}.processes", 4, True),
         )
 
     def path_of(self, value: Any, where: str) -> Path:

@@ -8,21 +8,32 @@
     StudentFailure                   the student's code did something wrong (a failed check)
     ├── StudentCrash                 student code raised; carries the student's traceback
     ├── MissingPiece                 a file or function is missing, or still the skeleton
+    │   └── ImportFailed             ... or the file raised (or did not parse) when imported
     ├── WorkerLost                   the worker died or was killed (exit, crash)
     │   ├── CallTimedOut             ... because a call ran past its time limit
+    │   ├── ResourceLimit            ... because it used more memory or CPU time than allowed
     │   └── TimeBudgetSpent          the exercise's time was used up before this call
     ├── ForbiddenCall                a forbidden function ran while a graded function ran
     ├── BadReturn                    a returned value that cannot be judged (type, message)
     └── Unreadable                   a batch entry that cannot be read safely (unsafe or huge archive)
 
 Everything the student's code can cause is a ``StudentFailure`` and becomes a failed
-check; everything else is a ``GraderError``, reported as such and never charged to the
+check whose ``outcome`` names what happened (``crash``, ``timeout``, ...: the name reports
+and results.json carry); everything else is a ``GraderError``, reported as such and never charged to the
 student. ``ProtocolError`` is a ``SandboxError`` when raised while talking to our own code,
 but the client maps a malformed reply to ``BadReturn`` (the child is untrusted, so a
 garbled reply is the submission's doing).
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
+
+
+# Every name a failed check's ``outcome`` can take: a wrong value or answer, an answers.yaml
+# that could not be read, the grader's own error, and the outcome of each StudentFailure.
+OUTCOMES = ("wrong", "unreadable", "grader-error", "crash", "missing", "import-failed", "process-ended",
+            "timeout", "time-budget", "resource-limit", "forbidden", "bad-return")
 
 
 class GraderError(Exception):
@@ -46,7 +57,12 @@ class ProtocolError(SandboxError):
 
 
 class StudentFailure(Exception):
-    """The student's code failed; becomes a failed check with this message."""
+    """The student's code failed; becomes a failed check with this message.
+
+    ``outcome`` is the failure's name in reports (``extra_data.failure`` in results.json).
+    """
+
+    outcome: ClassVar[str] = "failed"
 
 
 class StudentCrash(StudentFailure):
@@ -54,6 +70,8 @@ class StudentCrash(StudentFailure):
 
     ``exc_type`` is the exception's class name, ``traceback`` the student's frames only.
     """
+
+    outcome: ClassVar[str] = "crash"
 
     def __init__(self, exc_type: str, message: str, traceback: str) -> None:
         super().__init__(f"{exc_type}: {message}" if message else exc_type)
@@ -69,6 +87,8 @@ class WorkerLost(StudentFailure):
     that hypothesis does not retry or shrink a call that costs a whole time limit.
     """
 
+    outcome: ClassVar[str] = "process-ended"
+
 
 class MissingPiece(StudentFailure):
     """The file, or a function in it, is missing, or is still the unfinished skeleton.
@@ -76,21 +96,41 @@ class MissingPiece(StudentFailure):
     ``traceback`` is the student's traceback when importing the file failed.
     """
 
+    outcome: ClassVar[str] = "missing"
+
     def __init__(self, message: str, traceback: str = "") -> None:
         super().__init__(message)
         self.traceback = traceback
 
 
+class ImportFailed(MissingPiece):
+    """Importing the file raised, or the file does not parse; ``traceback`` shows where."""
+
+    outcome: ClassVar[str] = "import-failed"
+
+
 class TimeBudgetSpent(WorkerLost):
     """The exercise's time limit was used up before this check could call the student."""
+
+    outcome: ClassVar[str] = "time-budget"
 
 
 class CallTimedOut(WorkerLost):
     """A call ran past its time limit; the worker was killed."""
 
+    outcome: ClassVar[str] = "timeout"
+
+
+class ResourceLimit(WorkerLost):
+    """The worker went over its memory or CPU-time limit and the kernel stopped it."""
+
+    outcome: ClassVar[str] = "resource-limit"
+
 
 class ForbiddenCall(StudentFailure):
     """A function the exercise forbids was called while the graded function ran."""
+
+    outcome: ClassVar[str] = "forbidden"
 
     def __init__(self, function: str, used: tuple[str, ...]) -> None:
         names = ", ".join(used)
@@ -103,6 +143,8 @@ class ForbiddenCall(StudentFailure):
 
 class BadReturn(StudentFailure):
     """A value came back that cannot be judged: wrong type, subclass, malformed message."""
+
+    outcome: ClassVar[str] = "bad-return"
 
 
 class Unreadable(StudentFailure):

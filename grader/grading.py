@@ -75,7 +75,7 @@ def isolation_note(layers: tuple[str, ...]) -> str:
     text = f"isolation level {level_reached(layers) or 'none'}: process boundary, {', '.join(layers) or 'nothing more'}"
     if missing:
         text += f" (not available on this machine: {', '.join(missing)})"
-    return text + "; not yet: unprivileged uid, private file system view"
+    return text
 
 
 def _wanted(visibility: str, options: Options) -> bool:
@@ -143,7 +143,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
             description=f"hand-computed answer '{answer.key}' in answers.yaml",
             points=answer.points, visibility=answer.visibility,  # type: ignore[arg-type]
             status="passed" if passed else "failed", feedback=feedback,
-            seconds=round(time.perf_counter() - start, 4),
+            seconds=round(time.perf_counter() - start, 4), outcome=None if passed else "wrong" if verdict else "unreadable",
         ))
     return ExerciseResult(
         id=exercise.id, title=exercise.title, file=exercise.file, checks=tuple(results),
@@ -156,19 +156,19 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
 def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, context: Context) -> CheckResult:
     """Run one check; the student's failures fail it, the grader's own are errors."""
     start = time.perf_counter()
-    status, feedback, mistake = "passed", None, None
+    status, feedback, mistake, outcome = "passed", None, None, None
     context.student.begin_check()
     try:
         spec.run(context)
     except CheckFailed as failed:
         explained = context.explain(failed)
-        status, feedback, mistake = "failed", explained.feedback, explained.mistake
+        status, feedback, mistake, outcome = "failed", explained.feedback, explained.mistake, explained.outcome
     except AbortCheck as abort:
-        status, (feedback, mistake) = "failed", _abort_feedback(abort.failure, context)
+        status, (feedback, mistake), outcome = "failed", _abort_feedback(abort.failure, context), abort.failure.outcome
     except StudentFailure as failure:
-        status, (feedback, mistake) = "failed", _abort_feedback(failure, context)
+        status, (feedback, mistake), outcome = "failed", _abort_feedback(failure, context), failure.outcome
     except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
-        status, feedback = "error", Feedback(
+        status, outcome, feedback = "error", "grader-error", Feedback(
             summary=f"grader error ({type(exc).__name__}: {exc}); this is not your fault, "
                     "please tell the course staff",
             details=("where the grader failed:", *_grader_location(exc)),
@@ -178,7 +178,7 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
         visibility=config.visibility,  # type: ignore[arg-type]
         status=status,  # type: ignore[arg-type]
         feedback=feedback, mistake=mistake, notes=tuple(context.notes),
-        seconds=round(time.perf_counter() - start, 4),
+        seconds=round(time.perf_counter() - start, 4), outcome=outcome,
     )
 
 

@@ -44,7 +44,9 @@ class CheckResult:
 
     ``status`` is "error" only when the grader itself failed (never the student's fault);
     ``mistake`` is the id of the catalogued mistake the student's output matched, if any;
-    ``notes`` are remarks that cost nothing (a float64 result judged on its values, say).
+    ``notes`` are remarks that cost nothing (a float64 result judged on its values, say);
+    ``outcome`` names how a failed check failed ("wrong", "crash", "timeout", ... : the
+    ``outcome`` of the error classes in ``grader.errors``; "grader-error" for the grader's own).
     """
 
     exercise: str
@@ -57,6 +59,7 @@ class CheckResult:
     mistake: str | None = None
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    outcome: str | None = None
 
     @property
     def score(self) -> float:

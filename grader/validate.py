@@ -34,10 +34,12 @@ class MistakeOutcome:
     failed_checks: tuple[str, ...]
     diagnosed: bool
     grader_errors: int
+    broken: str | None = None
 
     @property
     def caught(self) -> bool:
-        return self.score < self.max_score
+        """Lost points while it imported: a variant that cannot even be imported proves nothing."""
+        return self.score < self.max_score and self.broken is None
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = 
                 failed_checks=tuple(c.check for c in result.checks if not c.passed),
                 diagnosed=any(c.mistake == mistake.id for c in result.checks),
                 grader_errors=sum(c.status == "error" for c in result.checks),
+                broken=next((c.feedback.summary for c in result.checks
+                             if c.outcome == "import-failed" and c.feedback), None),
             ))
     return Validation(assignment.id, reference, tuple(outcomes), tuple(thin))
 
@@ -117,7 +121,8 @@ def render_validation(validation: Validation) -> str:
             lines.append(f"  {current}: {caught}/{count} catalogued mistakes caught")
         mark = "✓" if outcome.caught and not outcome.grader_errors else "✗"
         what = (f"loses {outcome.max_score - outcome.score:g}/{outcome.max_score:g} points "
-                f"({', '.join(outcome.failed_checks)})" if outcome.caught else "NOT CAUGHT: scores full marks")
+                f"({', '.join(outcome.failed_checks)})" if outcome.caught
+                else f"BROKEN VARIANT: {outcome.broken}" if outcome.broken else "NOT CAUGHT: scores full marks")
         named = "; named in the hint" if outcome.diagnosed else ""
         errors = f"; {outcome.grader_errors} grader error(s)" if outcome.grader_errors else ""
         lines.append(f"    {mark} {outcome.mistake}: {what}{named}{errors}")

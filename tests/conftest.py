@@ -83,7 +83,12 @@ def materialize(fixture: Path, target: Path) -> Path:
     for name in spec.get("remove", []):
         (target / name).unlink()
     for path in fixture.iterdir():
-        if path.name != "base.yaml":
+        if path.name == "base.yaml":
+            continue
+        (target / path.name).unlink(missing_ok=True)
+        if path.is_symlink():  # kept as a link: an attack fixture links to /etc/passwd
+            (target / path.name).symlink_to(path.readlink())
+        else:
             shutil.copyfile(path, target / path.name)
     return target
 

@@ -60,3 +60,13 @@ def test_validate_passes_on_the_ps5_catalogue() -> None:
     run = run_cli("validate", "--assignment", "ps5")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "NOT CAUGHT" not in run.stdout and run.stdout.rstrip().endswith("validation passed")
+
+
+def test_validate_fails_when_a_variant_cannot_be_imported_where_student_code_runs(tmp_path: Path) -> None:
+    # The grader's own modules are not visible from the worker: a catalogue that needs one
+    # would make every variant crash at import, which must not count as caught.
+    config = _config_with_only_eigen(tmp_path, "\nfrom grader import loading as _only_in_the_grader  # noqa: E402,F401\n")
+    run = run_cli("validate", "--assignment", "basics", "--config", config)
+    assert run.returncode == 1
+    assert "BROKEN VARIANT: eigen.py could not be imported: ImportError" in run.stdout
+    assert "eigen: 0/5 catalogued mistakes caught" in run.stdout and "validation FAILED" in run.stdout

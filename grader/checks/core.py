@@ -13,9 +13,13 @@ The pieces a check body uses:
 
 from __future__ import annotations
 
+import atexit
 import copy
 import json
+import math
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +30,7 @@ import hypothesis
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.errors import Flaky
 
 from grader.catalogue import Mistake
@@ -37,6 +42,7 @@ from grader.errors import (
     CallTimedOut,
     ForbiddenCall,
     GraderError,
+    ImportFailed,
     MissingPiece,
     ProtocolError,
     StudentCrash,
@@ -46,8 +52,14 @@ from grader.errors import (
 from grader.images import safe_png
 from grader.model import Feedback, Figure
 from grader.sandbox.client import Sandbox, Worker
-from grader.sandbox.codec import Handle
+from grader.sandbox.codec import Handle, Opaque
 from grader.sandbox.models import build_object, describe as describe_model
+
+# Hypothesis caches constants of local code in ./.hypothesis: a grader must leave the folder
+# it was started from as it found it, so hypothesis gets a private folder for this run.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="grader-hypothesis-")
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
 
 INLINE_ELEMENTS = 16
 SHRUNK = "smallest failing input"
@@ -113,14 +125,17 @@ class CheckFailed(AssertionError):
 
     ``subject`` is the failing call (function, arguments, the student's value); the
     runner compares it with the catalogue once, after shrinking, to add a hint.
+    ``outcome`` names the failure in reports: "wrong" (a wrong value), "bad-return" (a
+    value that cannot be judged: a tensor subclass, an object), or "crash".
     """
 
     def __init__(self, feedback: Feedback, mistake: str | None = None,
-                 subject: tuple[str, "Call", Any] | None = None) -> None:
+                 subject: tuple[str, "Call", Any] | None = None, outcome: str = "wrong") -> None:
         super().__init__(feedback.summary)
         self.feedback = feedback
         self.mistake = mistake
         self.subject = subject
+        self.outcome = outcome
 
 
 @dataclass(frozen=True)
@@ -209,10 +224,13 @@ class Student:
             raise AbortCheck(self.import_failure)
         if self.worker is not None and self.worker.alive:
             return self.worker
+        self._timeout()  # no new worker once the exercise's time is used up
         file = self.exercise.file
         if not (self.folder / file).is_file() or (self.folder / file).is_symlink():
             raise AbortCheck(MissingPiece(f"your submission has no file {file} (or it is not a regular file)"))
-        self.worker = self.sandbox.spawn(self.folder, tuple(self.provided_from / name for name in self.provided))
+        # CPU time is a backstop behind the wall-clock limits: a little above the whole budget.
+        self.worker = self.sandbox.spawn(self.folder, tuple(self.provided_from / name for name in self.provided),
+                                         cpu_seconds=math.ceil(self.exercise_seconds) + 10)
         self.handles = {}
         self.memo = {}
         reply = self._request({"op": "import", "module": self.exercise.module})
@@ -221,7 +239,7 @@ class Student:
             error = reply.get("error") or {}
             crash = StudentCrash(str(error.get("type", "Error")), str(error.get("message", "")),
                                  str(error.get("traceback", "")))
-            self.import_failure = MissingPiece(f"{file} could not be imported: {crash}", crash.traceback)
+            self.import_failure = ImportFailed(f"{file} could not be imported: {crash}", crash.traceback)
             raise AbortCheck(self.import_failure)
         value = reply.get("value")
         self.names = [n for n in value if isinstance(n, str)] if isinstance(value, list) else []
@@ -427,7 +445,7 @@ class Context:
         feedback = Feedback(summary=summary, input=call.describe() if call is not None else None,
                             details=details, output=output, reproduce=self.reproduce)
         subject = (function, call, got) if call is not None and got is not None else None
-        return CheckFailed(feedback, subject=subject)
+        return CheckFailed(feedback, subject=subject, outcome="bad-return" if _unjudgeable(got) else "wrong")
 
     def explain(self, failed: CheckFailed) -> CheckFailed:
         """The same failure with a hint, when the student's value matches a catalogued mistake."""
@@ -436,7 +454,7 @@ class Context:
         mistake = self.diagnose(*failed.subject)
         if mistake is None:
             return failed
-        return CheckFailed(replace(failed.feedback, hint=mistake.hint), mistake.id, failed.subject)
+        return CheckFailed(replace(failed.feedback, hint=mistake.hint), mistake.id, failed.subject, failed.outcome)
 
     def expect(self, function: str, call: Call, expected: Any, *, rtol: float = 1e-4, atol: float = 1e-5,
                what: str | None = None) -> Any:
@@ -529,7 +547,7 @@ class Context:
             call, failure = failures[-1]
             if isinstance(failure, CheckFailed):
                 raise CheckFailed(replace(failure.feedback, input_label=SHRUNK), failure.mistake,
-                                  failure.subject) from None
+                                  failure.subject, failure.outcome) from None
             crash = failure
             assert isinstance(crash, StudentCrash)
             crashed = self.student.last_call[0] if self.student.last_call else function
@@ -541,13 +559,24 @@ class Context:
                 traceback=crash.traceback or None,
                 hint=mistake.hint if mistake else None,
                 reproduce=self.reproduce,
-            ), mistake.id if mistake else None) from None
+            ), mistake.id if mistake else None, outcome=StudentCrash.outcome) from None
         except Flaky:
             raise CheckFailed(Feedback(
                 summary=f"{function}() gave different results for the same input; make it deterministic",
                 input=failures[-1][0].describe() if failures else None,
                 reproduce=self.reproduce,
             )) from None
+
+
+def _unjudgeable(value: Any) -> bool:
+    """True for a value that arrived as an opaque stand-in, at the top or inside a container."""
+    if isinstance(value, Opaque):
+        return True
+    if isinstance(value, (tuple, list)):
+        return any(_unjudgeable(v) for v in value)
+    if isinstance(value, dict):
+        return any(_unjudgeable(v) for v in value.values())
+    return False
 
 
 class _ShrinkingDone(BaseException):

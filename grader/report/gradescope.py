@@ -35,6 +35,7 @@ def results(report: GradeReport) -> dict[str, Any]:
                     "exercise": check.exercise,
                     "check": check.check,
                     "outcome": check.status,
+                    "failure": check.outcome,
                     "mistake": check.mistake,
                     "seconds": check.seconds,
                 },

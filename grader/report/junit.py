@@ -41,7 +41,7 @@ def render_junit(report: GradeReport) -> str:
             if check.status != "passed":
                 summary = check.feedback.summary if check.feedback else check.status
                 tag = "failure" if check.status == "failed" else "error"
-                element = ET.SubElement(case, tag, message=_xml(summary)[:500])
+                element = ET.SubElement(case, tag, message=_xml(summary)[:500], type=check.outcome or check.status)
                 element.text = _xml(check_text(check))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,13 +21,18 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from grader.errors import CallTimedOut, ProtocolError, SandboxError, WorkerLost
+from grader.errors import CallTimedOut, ProtocolError, ResourceLimit, SandboxError, WorkerLost
+from grader.sandbox import cgroups
+
+if TYPE_CHECKING:
+    from grader.config import AssignmentConfig
 
 # The codec imports torch (about 2 s); it is imported on first use, so that the zygote is
 # already starting while the parent imports torch.
 DEFAULT_MAX_MESSAGE = 512 * 1024 * 1024
+LOST = "the process running your code ended unexpectedly (exit(), os._exit() or a crash)"
 
 # What the worker may see of the environment; nothing of the grader's own settings.
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT")
@@ -48,18 +54,27 @@ def worker_environment() -> dict[str, str]:
 
 
 class Worker:
-    """One live worker process and the socket to it."""
+    """One live worker process, the socket to it, and how to kill it with everything it started.
 
-    def __init__(self, pid: int, sock: socket.socket, folder: Path, max_message: int) -> None:
+    ``pidfd`` names the process without any race on reused pids; ``tree`` is True when it
+    is the first process of its own PID namespace, so that killing it kills every process
+    it started, even those that left its session.
+    """
+
+    def __init__(self, pid: int, sock: socket.socket, folder: Path, max_message: int, *,
+                 keeper: int | None = None, pidfd: int | None = None, tree: bool = False,
+                 limits: tuple[int, int] = (0, 0)) -> None:
         self.pid, self.sock, self.folder, self.max_message = pid, sock, folder, max_message
+        self.keeper, self.pidfd, self.tree = keeper if keeper is not None else pid, pidfd, tree
+        self.memory_mb, self.cpu_seconds = limits
         self.alive = True
 
     def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request and wait at most ``timeout`` seconds for the reply.
 
         Raises :class:`CallTimedOut` or :class:`WorkerLost` (the worker is killed) on
-        time-out or death, and
-        :class:`ProtocolError` for a malformed reply (the worker is killed too).
+        time-out or death (:class:`ResourceLimit` when it went over its memory or CPU time),
+        and :class:`ProtocolError` for a malformed reply (the worker is killed too).
         """
         from grader.sandbox import codec
 
@@ -69,41 +84,80 @@ class Worker:
             self.sock.settimeout(None)
             codec.write_message(self.sock, message)
             self.sock.settimeout(max(timeout, 0.001))
-            return codec.read_message(self.sock, self.max_message)
+            reply = codec.read_message(self.sock, self.max_message)
         except (socket.timeout, TimeoutError):
             self.kill()
             raise CallTimedOut(f"did not finish within the time limit of {timeout:.3g} s") from None
         except (EOFError, ConnectionError, BrokenPipeError):
             self.kill()
-            raise WorkerLost("the process running your code ended unexpectedly "
-                             "(exit(), os._exit() or a crash)") from None
+            raise WorkerLost(LOST) from None
         except ProtocolError:
             self.kill()
             raise
+        if "lost" in reply and not reply.get("ok"):
+            self.kill()
+            raise self.death(reply["lost"])
+        return reply
+
+    def death(self, lost: object) -> WorkerLost:
+        """The failure for the keeper's report of how the worker died (untrusted: checked)."""
+        kind = lost.get("kind") if isinstance(lost, dict) else None
+        if kind == "memory":
+            return ResourceLimit(f"used more memory than the limit of {self.memory_mb} MiB and was stopped")
+        if kind == "cpu":
+            return ResourceLimit(f"used more CPU time than the limit of {self.cpu_seconds} s and was stopped")
+        if kind == "exit" and isinstance(lost.get("code"), int):  # type: ignore[union-attr]
+            return WorkerLost(f"the process running your code exited with status {lost['code']} "  # type: ignore[index]
+                              "(exit() or os._exit() in your code?)")
+        name = lost.get("signal") if isinstance(lost, dict) else None
+        if kind == "signal" and isinstance(name, str) and re.fullmatch(r"SIG[A-Z0-9]+", name):
+            return WorkerLost(f"the process running your code was killed by {name} (a crash)")
+        return WorkerLost(LOST)
 
     def kill(self) -> None:
-        """Kill the worker and everything in its session; idempotent."""
-        if self.alive:
-            self.alive = False
+        """Kill the worker and every process it started; idempotent."""
+        if not self.alive:
+            return
+        self.alive = False
+        try:
+            if self.pidfd is not None:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if not self.tree:
+            # Without a PID namespace the session is what holds its children (not those
+            # that called setsid(); the report names the missing layer).
             try:
-                os.killpg(self.pid, signal.SIGKILL)
+                os.killpg(self.keeper, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            self.sock.close()
-            shutil.rmtree(self.folder, ignore_errors=True)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+        self.sock.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class Sandbox:
     """Owns the zygote process for one grading run; use as a context manager.
 
     ``preload`` names modules the zygote imports before forking (torchvision, matplotlib),
-    so that every worker starts with them loaded.
+    so that every worker starts with them loaded. ``memory_mb`` and ``processes`` bound
+    each worker (where cgroups are available); ``isolate=False`` turns off the layers that
+    need root (namespaces, cgroup, private view, uid), to measure what they cost.
     """
 
-    def __init__(self, max_message: int = DEFAULT_MAX_MESSAGE, preload: tuple[str, ...] = ()) -> None:
+    def __init__(self, max_message: int = DEFAULT_MAX_MESSAGE, preload: tuple[str, ...] = (), *,
+                 memory_mb: int = 4096, processes: int = 32, isolate: bool = True) -> None:
         self.max_message = max_message
+        self.memory_mb, self.processes, self.isolate = memory_mb, processes, isolate
         parent_end, child_end = socket.socketpair()
         self._scratch = Path(tempfile.mkdtemp(prefix="grader-"))
+        # The empty folder each worker builds its private file-system view on.
+        self._root = self._scratch / "root"
+        self._root.mkdir()
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-I", "-m", "grader.sandbox.zygote", str(child_end.fileno()), *preload],
@@ -121,10 +175,12 @@ class Sandbox:
         self._workers: list[Worker] = []
         self._layers: tuple[str, ...] | None = None
 
-    def spawn(self, submission: Path, provided: tuple[Path, ...] = (), timeout: float = 60.0) -> Worker:
+    def spawn(self, submission: Path, provided: tuple[Path, ...] = (), cpu_seconds: int = 120,
+              timeout: float = 60.0) -> Worker:
         """Fork a fresh worker whose working folder is a private copy of ``submission``.
 
-        ``provided`` files (helpers, images) are copied in over the submission's own.
+        ``provided`` files (helpers, images) are copied in over the submission's own;
+        ``cpu_seconds`` is the worker's CPU time limit (a backstop behind the time limits).
         """
         folder = Path(tempfile.mkdtemp(prefix="w-", dir=self._scratch))
         copy_submission(submission, folder)
@@ -132,16 +188,22 @@ class Sandbox:
             shutil.copyfile(path, folder / path.name)
         try:
             self._control.settimeout(timeout)
-            self._control.sendall(json.dumps({"op": "spawn", "folder": str(folder)}).encode() + b"\n")
-            data, fds, _, _ = socket.recv_fds(self._control, 4096, 1)
+            plan = {"folder": str(folder), "root": str(self._root), "cpu_seconds": cpu_seconds,
+                    "memory_mb": self.memory_mb, "processes": self.processes, "isolate": self.isolate}
+            self._control.sendall(json.dumps({"op": "spawn", "plan": plan}).encode() + b"\n")
+            data, fds, _, _ = socket.recv_fds(self._control, 4096, 2)
             while data and not data.endswith(b"\n"):
                 data += self._control.recv(4096)
         except (OSError, socket.timeout) as exc:
             raise SandboxError(f"the sandbox did not start a worker: {exc}") from exc
-        if not data or len(fds) != 1:
+        if not data or not 1 <= len(fds) <= 2:
+            for fd in fds:
+                os.close(fd)
             raise SandboxError("the sandbox process ended while starting a worker")
-        pid = int(json.loads(data)["pid"])
-        worker = Worker(pid, socket.socket(fileno=fds[0]), folder, self.max_message)
+        reply = json.loads(data)
+        worker = Worker(int(reply["pid"]), socket.socket(fileno=fds[0]), folder, self.max_message,
+                        keeper=int(reply["keeper"]), pidfd=fds[1] if len(fds) == 2 else None,
+                        tree=bool(reply["tree"]), limits=(self.memory_mb, cpu_seconds))
         self._workers = [w for w in self._workers if w.alive] + [worker]
         return worker
 
@@ -167,6 +229,8 @@ class Sandbox:
         except ProcessLookupError:
             pass
         self._process.wait()
+        # Workers killed with the zygote may leave their control groups behind.
+        cgroups.remove_zygote_folders(f"grader-{self._process.pid}")
         shutil.rmtree(self._scratch, ignore_errors=True)
 
     def __enter__(self) -> "Sandbox":
@@ -174,6 +238,13 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def sandbox_for(assignment: AssignmentConfig) -> Sandbox:
+    """A sandbox with the assignment's limits and preloaded modules."""
+    limits = assignment.limits
+    return Sandbox(max_message=limits.max_message_mb * 1024 * 1024, preload=assignment.preload,
+                   memory_mb=limits.memory_mb, processes=limits.processes)
 
 
 def copy_submission(source: Path, target: Path, max_bytes: int = 50 * 1024 * 1024) -> None:

@@ -1,33 +1,64 @@
-"""Confinement layers applied in a freshly forked worker, each detected and reported.
+"""Confinement layers applied to a freshly forked worker, each detected and reported.
 
-Run in the child right after ``fork`` (``zygote._child``), before any student code:
+The zygote forks a keeper process, which enters new namespaces and forks the worker
+(``zygote._spawn``); the worker then confines itself before any student code runs:
 
-* ``session``: its own session and process group, killed as one (always);
-* ``limits``: resource limits: no core dumps, files up to 64 MiB, 256 open files, and an
-  address-space cap of 16 GiB (below about 4 GiB ``import torch`` itself breaks);
-* ``no-network``: a new, empty network namespace (Linux, needs root or CAP_SYS_ADMIN):
-  not even loopback is up, so no connection leaves the worker.
+* ``session``: its own session, killed as one (always);
+* ``limits``: resource limits: no core dumps, files up to 64 MiB, 256 open files, CPU
+  seconds, and an address-space cap of 16 GiB (below about 4 GiB ``import torch`` breaks);
+* ``no-network``: a new, empty network namespace: not even loopback is up;
+* ``process-tree``: a new PID namespace whose first process is the worker: it sees only
+  its own processes, and when it dies the kernel kills every process it started, a child
+  that called ``setsid()`` included;
+* ``cgroup``: a control group bounding its processes and memory (``cgroups.py``);
+* ``private-files``: a private file-system view where only the scratch folder is writable
+  and the repository, reference solutions, config and other submissions do not exist
+  (``view.py``);
+* ``unprivileged-uid``: the worker runs as ``nobody``, not as the grader's user.
 
->>> sorted(LAYERS)
-['limits', 'no-network', 'session']
+The last five need Linux and root (or CAP_SYS_ADMIN); without them grading still runs,
+with the layers the machine allows, and every report names the missing ones.
+
+>>> sorted(LEVELS)
+['full', 'network', 'process']
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import resource
-import sys
+from dataclasses import dataclass
 
-LAYERS = ("session", "limits", "no-network")
-# Levels for ``--require-isolation``, weakest first: the layers each one needs. "full" also
-# needs layers this version does not build yet, so no machine reaches it.
+from grader.sandbox import linux, view
+
+LAYERS = ("session", "limits", "no-network", "process-tree", "cgroup", "private-files", "unprivileged-uid")
+# Levels for ``--require-isolation``, weakest first: the layers each one needs.
 LEVELS: dict[str, tuple[str, ...]] = {
     "process": ("session", "limits"),
     "network": ("session", "limits", "no-network"),
-    "full": ("session", "limits", "no-network", "unprivileged-uid", "private-files"),
+    "full": LAYERS,
 }
+# Entered by the keeper. The worker enters its own mount namespace (``view.build_view``):
+# replacing the root there must not change the keeper's, which still removes the cgroup.
+NAMESPACES = {"no-network": linux.CLONE_NEWNET, "process-tree": linux.CLONE_NEWPID}
+NOBODY = 65534
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to confine one worker; the parent sends it with each spawn request.
+
+    ``folder`` is the scratch folder (a copy of the submission), ``root`` an empty folder
+    to build the private view on.
+    """
+
+    folder: str
+    root: str
+    cpu_seconds: int = 120
+    memory_mb: int = 4096
+    processes: int = 32
+    isolate: bool = True
 
 
 def level_reached(layers: tuple[str, ...]) -> str | None:
@@ -41,41 +72,77 @@ def level_reached(layers: tuple[str, ...]) -> str | None:
         if all(layer in layers for layer in needed):
             reached = level
     return reached
-CLONE_NEWNET = 0x40000000
-MIB = 1024 * 1024
 
 
-def _limit(kind: int, value: int) -> None:
-    soft, hard = resource.getrlimit(kind)
-    cap = value if hard == resource.RLIM_INFINITY else min(value, hard)
-    resource.setrlimit(kind, (cap, cap))
+def enter_namespaces(plan: Plan) -> tuple[str, ...]:
+    """Move into a new network and PID namespace, each where allowed; their names.
+
+    Called in the keeper: a new PID namespace applies to the children forked after it.
+    """
+    if not plan.isolate:
+        return ()
+    return tuple(name for name, flag in NAMESPACES.items() if linux.unshare(flag))
 
 
-def apply_limits() -> bool:
-    """Cap core dumps, file size, open files and address space; True when all took."""
+def _limit(kind: int, soft: int, hard: int | None = None) -> None:
+    _, ceiling = resource.getrlimit(kind)
+    hard = soft if hard is None else hard
+    if ceiling != resource.RLIM_INFINITY:
+        soft, hard = min(soft, ceiling), min(hard, ceiling)
+    resource.setrlimit(kind, (soft, hard))
+
+
+def apply_limits(cpu_seconds: int) -> bool:
+    """Cap core dumps, file size, open files, CPU time and address space; True when all took.
+
+    The CPU limit is a backstop behind the grader's wall-clock limits: SIGXCPU at
+    ``cpu_seconds``, SIGKILL a second later.
+    """
     try:
         _limit(resource.RLIMIT_CORE, 0)
         _limit(resource.RLIMIT_FSIZE, 64 * MIB)
         _limit(resource.RLIMIT_NOFILE, 256)
+        _limit(resource.RLIMIT_CPU, cpu_seconds, cpu_seconds + 1)
         _limit(resource.RLIMIT_AS, 16 * 1024 * MIB)
     except (ValueError, OSError):
         return False
     return True
 
 
-def leave_network() -> bool:
-    """Move into a new, empty network namespace; True when the kernel allowed it."""
-    if not sys.platform.startswith("linux"):
+def drop_privileges(folder: str) -> bool:
+    """Become ``nobody`` (owning only the scratch folder); True when the user id changed."""
+    if os.geteuid() != 0:
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    return libc.unshare(CLONE_NEWNET) == 0
+    try:
+        os.chown(folder, NOBODY, NOBODY)
+        os.setgroups([])
+        os.setresgid(NOBODY, NOBODY, NOBODY)
+        os.setresuid(NOBODY, NOBODY, NOBODY)
+    except OSError:
+        return False
+    linux.no_new_privileges()
+    return os.geteuid() == NOBODY
 
 
-def confine() -> tuple[str, ...]:
-    """Apply every layer this machine allows; return the names of those in force."""
-    layers = ["session"] if os.getsid(0) == os.getpid() else []
-    if leave_network():
-        layers.append("no-network")
-    if apply_limits():
+def confine(plan: Plan, namespaces: tuple[str, ...], in_cgroup: bool) -> tuple[str, ...]:
+    """Confine this worker (run once, before any student code); the layers in force.
+
+    ``namespaces`` are those its keeper entered, ``in_cgroup`` whether the keeper put it
+    in a control group.
+    """
+    layers = ["session"]  # the keeper called setsid() before forking the worker
+    layers += [name for name in ("no-network", "process-tree") if name in namespaces]
+    if in_cgroup:
+        layers.append("cgroup")
+    if plan.isolate and view.build_view(plan.folder, plan.root, with_proc="process-tree" in namespaces):
+        layers.append("private-files")
+    else:
+        os.chdir(plan.folder)
+    # Without the private view, nobody could not even reach the scratch folder (0700 parents).
+    if "private-files" in layers and drop_privileges(plan.folder):
+        layers.append("unprivileged-uid")
+    # Changing the user id cleared the parent-death signal; the keeper's death must still kill us.
+    linux.die_with_parent()
+    if apply_limits(plan.cpu_seconds):
         layers.append("limits")
-    return tuple(layers)
+    return tuple(layer for layer in LAYERS if layer in layers)

@@ -4,10 +4,14 @@ Started by the parent as ``python -I -m grader.sandbox.zygote FD [MODULE ...]`` 
 environment and one thread per library. It imports torch, numpy and the worker code
 (nothing of the course's checks or solutions), then waits on the socket FD for requests::
 
-    {"op": "spawn", "folder": "/tmp/scratch-123"}
+    {"op": "spawn", "plan": {"folder": "/tmp/grader-1/w-2", "root": "/tmp/grader-1/root", ...}}
 
-For each it forks a worker in its own session, connected to the parent by a fresh socket
-pair, and replies ``{"pid": 1234}`` with the parent's end of that pair attached (SCM_RIGHTS).
+For each it forks a *keeper*, which enters new namespaces and forks the *worker* (the first
+process of its PID namespace), puts it in its control group, waits for it, and on its
+death tells the parent why it died (memory, CPU time, exit status) and removes the group.
+The zygote replies ``{"pid": worker, "keeper": keeper, "tree": true}`` with two file
+descriptors attached (SCM_RIGHTS): the parent's end of a fresh socket pair to the worker,
+and a pidfd of the worker, with which the parent kills it without any race on reused pids.
 Forking happens before any torch operation has started a thread pool, which keeps it safe.
 The assignment's ``preload`` modules (torchvision, say) are imported once the first worker
 is out, so that import overlaps with that worker's checks.
@@ -15,72 +19,141 @@ is out, so that import overlaps with that worker's checks.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import importlib
 import json
 import os
 import signal
 import socket
 import sys
+from typing import BinaryIO, NoReturn
 
 import numpy as np  # noqa: F401  (imported so every worker starts with it loaded)
 import torch
 
-from grader.sandbox import confine, worker
+# The catalogue's Mistake class: ``grader validate`` grades mutants whose catalogue module
+# imports it, and the grader's package is not visible from the worker's private view.
+from grader import catalogue  # noqa: F401
+from grader.sandbox import cgroups, codec, confine, worker
+from grader.sandbox.linux import die_with_parent
 
 
-def die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (PR_SET_PDEATHSIG).
-
-    A grader killed with SIGKILL then takes the zygote with it, and the zygote its workers,
-    even a worker stuck in an endless loop that would never notice its socket closing.
-    Elsewhere this does nothing.
-    """
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
-
-
-def _child(conn: socket.socket, folder: str) -> None:
-    """Become a worker: own session, scratch folder as working directory, quiet fds."""
-    die_with_parent()
-    os.setsid()
-    layers = confine.confine()
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+def _work(conn: socket.socket, plan: confine.Plan, namespaces: tuple[str, ...], in_cgroup: bool) -> None:
+    """Become the worker: confined, quiet file descriptors, answering the parent."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    os.chdir(folder)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    sys.path[:0] = [folder]
+    os.close(devnull)
+    layers = confine.confine(plan, namespaces, in_cgroup)
+    sys.path[:0] = [plan.folder]
     torch.set_num_threads(1)
-    worker.serve(conn, folder, layers)
+    worker.serve(conn, plan.folder, layers)
+
+
+def _death(status: int, cpu: float, plan: confine.Plan, group: cgroups.Group | None) -> dict[str, object] | None:
+    """Why the worker died, for the parent; None for a normal end (the parent hung up).
+
+    ``cpu`` is the CPU time it used. The first process of a PID namespace ignores SIGXCPU,
+    so going over the CPU limit shows as SIGKILL at the hard limit, a second later.
+    """
+    if group is not None and group.memory_exceeded():
+        return {"kind": "memory"}
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu >= plan.cpu_seconds):
+            return {"kind": "cpu"}
+        return {"kind": "signal", "signal": signal.Signals(number).name if number in signal.valid_signals() else str(number)}
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    return None if code == 0 else {"kind": "exit", "code": code}
+
+
+def _keep(conn: socket.socket, plan: confine.Plan, report: int, zygote: int) -> NoReturn:
+    """The keeper: start the worker in new namespaces and a cgroup, outlive it, report its death."""
+    die_with_parent()
+    os.setsid()
+    namespaces = confine.enter_namespaces(plan)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    go_read, go_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(go_write)
+        os.close(report)
+        in_cgroup = os.read(go_read, 1) == b"1"
+        os.close(go_read)
+        try:
+            _work(conn, plan, namespaces, in_cgroup)
+        finally:
+            os._exit(0)
+    os.close(go_read)
+    group = cgroups.create(f"grader-{zygote}", f"w-{os.getpid()}", plan.processes, plan.memory_mb) \
+        if plan.isolate else None
+    if group is not None:
+        try:
+            group.add(pid)
+        except OSError:
+            group.remove(wait=0)
+            group = None
+    os.write(report, json.dumps({"pid": pid, "tree": "process-tree" in namespaces}).encode())
+    os.close(report)
+    # The worker runs no student code before it is inside its group.
+    os.write(go_write, b"1" if group else b"0")
+    os.close(go_write)
+    _, status, usage = os.wait4(pid, 0)
+    death = _death(status, usage.ru_utime + usage.ru_stime, plan, group)
+    if death is not None:
+        try:
+            codec.write_message(conn, {"ok": False, "lost": death})
+        except OSError:
+            pass  # the parent had already given up on the worker (it killed it on time-out)
+    conn.close()
+    if group is not None:
+        group.remove()
+    os._exit(0)
+
+
+def _spawn(control: socket.socket, stream: BinaryIO, request: dict, zygote: int) -> None:
+    """Fork a keeper for one spawn request and hand the parent its worker.
+
+    The keeper closes the zygote's control socket (and the file reading it): a worker
+    holding it could answer the parent's spawn requests in the zygote's name.
+    """
+    plan = confine.Plan(**request["plan"])
+    parent_end, child_end = socket.socketpair()
+    report_read, report_write = os.pipe()
+    keeper = os.fork()
+    if keeper == 0:
+        try:
+            stream.close()
+            control.close()
+            parent_end.close()
+            os.close(report_read)
+            _keep(child_end, plan, report_write, zygote)
+        finally:
+            os._exit(0)
+    child_end.close()
+    os.close(report_write)
+    with os.fdopen(report_read, "rb") as pipe:
+        data = pipe.read()
+    reply = {"keeper": keeper, **json.loads(data)} if data else {"keeper": keeper, "pid": keeper, "tree": False}
+    pidfd = os.pidfd_open(reply["pid"]) if hasattr(os, "pidfd_open") else None
+    fds = [parent_end.fileno()] + ([pidfd] if pidfd is not None else [])
+    socket.send_fds(control, [json.dumps(reply).encode() + b"\n"], fds)
+    parent_end.close()
+    if pidfd is not None:
+        os.close(pidfd)
 
 
 def main(fd: int, preload: list[str]) -> None:
     die_with_parent()
     control = socket.socket(fileno=fd)
-    # Workers are reaped automatically; the parent watches them through their sockets.
+    # Keepers are reaped automatically; the parent watches workers through their sockets.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     # Ctrl-C in the terminal reaches the whole foreground group; the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     stream = control.makefile("rb")
+    zygote = os.getpid()
     for line in stream:
-        request = json.loads(line)
-        parent_end, child_end = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                stream.close()
-                control.close()
-                parent_end.close()
-                _child(child_end, request["folder"])
-            finally:
-                os._exit(0)
-        child_end.close()
-        socket.send_fds(control, [json.dumps({"pid": pid}).encode() + b"\n"], [parent_end.fileno()])
-        parent_end.close()
+        _spawn(control, stream, json.loads(line), zygote)
         # Preloading after the first worker is out overlaps the import with its work;
         # workers forked later start with the modules loaded.
         while preload:

@@ -1,13 +1,20 @@
-"""Confinement of the worker: no network, resource limits, and the layers reported."""
+"""Confinement of the worker: each layer proved from inside a worker, and the layers reported."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
+from conftest import REPO
+from grader.errors import ResourceLimit, WorkerLost
+from grader.sandbox import cgroups
 from grader.sandbox.client import Sandbox
 
 PROBE = '''
@@ -33,9 +40,66 @@ def udp(port):
 def huge_file():
     with open("huge.bin", "wb") as handle:
         handle.write(b"x" * (100 * 1024 * 1024))
+
+def read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(100).decode(errors="replace")
+    except OSError as exc:
+        return f"error: {exc.strerror}"
+
+def write(path):
+    try:
+        with open(path, "w") as handle:
+            handle.write("forged")
+        return "written"
+    except OSError as exc:
+        return f"error: {exc.strerror}"
+
+def who():
+    import os
+    return {"uid": os.getuid(), "gid": os.getgid(), "pid": os.getpid(),
+            "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()), "root": sorted(os.listdir("/"))}
+
+def leave_children(marker):
+    import os, time
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execvp("sleep", ["sleep", marker])
+        os._exit(0)
+    if os.fork() == 0:
+        time.sleep(1000)
+    return "left"
+
+def fork_bomb():
+    import os, time
+    started = 0
+    try:
+        while True:
+            if os.fork() == 0:
+                time.sleep(60)
+                os._exit(0)
+            started += 1
+    except OSError:
+        return started
+
+def memory_bomb():
+    blocks = []
+    while True:
+        blocks.append(bytearray(64 * 1024 * 1024))
+
+def spin():
+    while True:
+        pass
+
+def leave(code):
+    import os
+    os._exit(code)
 '''
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="a network namespace needs root (CAP_SYS_ADMIN) here")
+needs_root = pytest.mark.skipif(os.geteuid() != 0 or not sys.platform.startswith("linux"),
+                                reason="namespaces, cgroups and a uid change need root (CAP_SYS_ADMIN) on Linux")
 
 
 @pytest.fixture()
@@ -76,3 +140,101 @@ def test_the_layers_in_force_are_reported(sandbox: Sandbox) -> None:
     assert "session" in layers and "limits" in layers
     if os.geteuid() == 0:
         assert "no-network" in layers
+
+
+@needs_root
+def test_the_strongest_level_is_reached_as_root(sandbox: Sandbox) -> None:
+    assert sandbox.isolation() == ("session", "limits", "no-network", "process-tree", "cgroup",
+                                   "private-files", "unprivileged-uid")
+
+
+@needs_root
+def test_the_worker_runs_as_nobody_and_sees_only_its_own_processes(probe) -> None:  # type: ignore[no-untyped-def]
+    seen = probe("who")["value"]
+    assert (seen["uid"], seen["gid"], seen["pid"], seen["processes"]) == (65534, 65534, 1, [1])
+    assert not {"work", "home", "mnt", "var"} & set(seen["root"])
+
+
+@needs_root
+def test_the_repository_and_the_grader_package_do_not_exist_for_the_worker(probe) -> None:  # type: ignore[no-untyped-def]
+    for secret in (REPO / "reference/basics/attention.py", REPO / "config.yaml",
+                   REPO / "grader/exercises/basics/attention.py", Path("/etc/passwd")):
+        assert probe("read", str(secret))["value"] == "error: No such file or directory", secret
+
+
+@needs_root
+def test_only_the_scratch_folder_and_a_private_tmp_are_writable(probe, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert probe("write", "results.json")["value"] == "written"
+    assert probe("write", "/tmp/note")["value"] == "written"
+    assert not Path("/tmp/note").exists()
+    for target in (tmp_path / "results.json", REPO / "results.json", Path("/usr/forged")):
+        assert probe("write", str(target))["value"].startswith("error:"), target
+        assert not target.exists()
+
+
+def running() -> str:
+    return subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@needs_root
+def test_killing_a_worker_kills_every_process_it_started_setsid_included(sandbox: Sandbox, tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(PROBE)
+    worker = sandbox.spawn(tmp_path)
+    worker.request({"op": "import", "module": "probe"}, 30)
+    marker = "4242.%d" % os.getpid()
+    assert worker.request({"op": "call", "module": "probe", "function": "leave_children",
+                           "args": [marker], "kwargs": {}}, 30)["value"] == "left"
+    assert wait_until(lambda: marker in running(), 10), "the grandchild never started"
+    worker.kill()
+    assert wait_until(lambda: marker not in running(), 5), "a child of the worker outlived it"
+
+
+@needs_root
+def test_a_fork_bomb_stops_at_the_process_limit(probe) -> None:  # type: ignore[no-untyped-def]
+    assert 20 <= probe("fork_bomb")["value"] < 32
+
+
+@needs_root
+def test_a_memory_bomb_is_stopped_and_named(tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(PROBE)
+    with Sandbox(memory_mb=512) as box:
+        worker = box.spawn(tmp_path)
+        worker.request({"op": "import", "module": "probe"}, 30)
+        with pytest.raises(ResourceLimit, match="used more memory than the limit of 512 MiB"):
+            worker.request({"op": "call", "module": "probe", "function": "memory_bomb", "args": [], "kwargs": {}}, 60)
+        zygote = box._process.pid
+    assert not any(os.path.exists(folder) for folder in cgroups.zygote_folders(f"grader-{zygote}"))
+
+
+def test_cpu_time_beyond_the_limit_is_stopped_and_named(sandbox: Sandbox, tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(PROBE)
+    worker = sandbox.spawn(tmp_path, cpu_seconds=1)
+    worker.request({"op": "import", "module": "probe"}, 30)
+    with pytest.raises(ResourceLimit, match="used more CPU time than the limit of 1 s"):
+        worker.request({"op": "call", "module": "probe", "function": "spin", "args": [], "kwargs": {}}, 30)
+
+
+def test_an_exit_status_is_named(probe, sandbox: Sandbox, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(WorkerLost, match="exited with status 3"):
+        probe("leave", 3)
+
+
+def test_without_isolation_only_the_portable_layers_remain_and_grading_still_works(tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(PROBE)
+    with Sandbox(isolate=False) as box:
+        assert box.isolation() == ("session", "limits")
+        worker = box.spawn(tmp_path)
+        worker.request({"op": "import", "module": "probe"}, 30)
+        assert worker.request({"op": "call", "module": "probe", "function": "who", "args": [],
+                               "kwargs": {}}, 30)["value"]["uid"] == os.getuid()
+        with pytest.raises(WorkerLost, match="exited with status 4"):
+            worker.request({"op": "call", "module": "probe", "function": "leave", "args": [4], "kwargs": {}}, 30)

@@ -59,7 +59,8 @@ def convex_combination(ctx: Context) -> None:
         out = ctx.returned_tensor(FUNCTION, call, (*v.shape[:-2], call.args[0].shape[-2], v.shape[-1]))
         low = v.double().amin(dim=-2, keepdim=True) - 1e-4
         high = v.double().amax(dim=-2, keepdim=True) + 1e-4
-        outside = (out < low) | (out > high)
+        # Written as 'not inside' so that NaN, which compares false with everything, is outside.
+        outside = ~((out >= low) & (out <= high))
         if bool(outside.any()):
             index = [int(i) for i in torch.nonzero(outside)[0]]
             raise ctx.failure(

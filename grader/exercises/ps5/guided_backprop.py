@@ -110,14 +110,14 @@ def gradient_shape_and_image(ctx: Context) -> None:
     if not isinstance(image, np.ndarray) or image.shape != (12, 12, 3):
         shape = getattr(image, "shape", type(image).__name__)
         raise ctx.failure(TO_IMAGE, image_call, f"gradient_to_image() returned {shape}, expected a numpy array (12, 12, 3)")
-    if image.min() < 0 or image.max() > 1:
+    if not (image.min() >= 0 and image.max() <= 1):  # NaN fails too
         raise ctx.failure(TO_IMAGE, image_call, f"the image's values run from {image.min():.3g} to {image.max():.3g}, "
                           "outside [0, 1]")
     # Pixel (i, j) of channel c must come from g[0, c, i, j]: whatever the normalisation, the
     # order of the values within each channel is kept (a reshape instead of a permute is not).
     for c in range(3):
         order = np.argsort(g[0, c].numpy().ravel(), kind="stable")
-        if bool((np.diff(image[..., c].ravel()[order]) < -1e-6).any()):
+        if bool((~(np.diff(image[..., c].ravel()[order]) >= -1e-6)).any()):
             raise ctx.failure(TO_IMAGE, image_call, f"channel {c} of the image is not g[0, {c}] rescaled: pixel "
                               "(i, j, c) must show g[0, c, i, j] (move the channels last with a permute)")
 
