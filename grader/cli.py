@@ -226,9 +226,9 @@ def _run_batch(args: argparse.Namespace) -> int:
 
     names = read_names(args.names) if args.names else None
     if args.require_isolation:
-        from grader.sandbox.client import Sandbox
+        from grader.sandbox.client import sandbox_for
 
-        with Sandbox() as sandbox:
+        with sandbox_for(assignment) as sandbox:
             _require_isolation(args.require_isolation, sandbox.isolation())
     settings = Settings(assignment.id, assignment.seed if args.seed is None else args.seed, args.timeout,
                         tuple(args.exercise))

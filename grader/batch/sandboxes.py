@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.config import AssignmentConfig, Config, load_config
-from grader.sandbox.client import Sandbox
+from grader.sandbox.client import Sandbox, sandbox_for
 
 # One sandbox per thread: a Dask worker may run tasks in several threads.
 _local = threading.local()
@@ -28,15 +28,14 @@ def config(path: Path) -> Config:
 
 
 def _key(assignment: AssignmentConfig) -> tuple[Any, ...]:
-    return assignment.limits.max_message_mb, assignment.preload
+    return assignment.limits, assignment.preload
 
 
 def sandbox(assignment: AssignmentConfig) -> Sandbox:
     """This thread's sandbox for ``assignment``, started on first use."""
     boxes: dict[tuple[Any, ...], Sandbox] = _local.__dict__.setdefault("boxes", {})
     if _key(assignment) not in boxes:
-        boxes[_key(assignment)] = Sandbox(max_message=assignment.limits.max_message_mb * 1024 * 1024,
-                                          preload=assignment.preload)
+        boxes[_key(assignment)] = sandbox_for(assignment)
     return boxes[_key(assignment)]
 
 
