@@ -104,7 +104,9 @@ def batch(root: Path, out: Path, jobs: int, count: int) -> float:
     with (out / "grades.csv").open() as handle:
         rows = list(csv.DictReader(handle))
     reports = list(out.glob("*/report.html"))
-    if len(rows) != count or len(reports) != count or any(r["status"] != "graded" for r in rows):
+    summary = (out / "summary.html").read_text()
+    if (len(rows) != count or len(reports) != count or any(r["status"] != "graded" for r in rows)
+            or f"{count} students · {count} graded · 0 unreadable · 0 not graded" not in summary):
         raise SystemExit(f"batch --jobs {jobs}: {len(rows)} rows, {len(reports)} reports for {count} submissions")
     return seconds
 
