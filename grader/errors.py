@@ -153,6 +153,8 @@ class Unreadable(StudentFailure):
     It is graded all the same, with zero points and this message as the reason.
     """
 
+    outcome: ClassVar[str] = "unreadable"
+
 
 class AbortCheck(BaseException):
     """Stops a running check at once, past hypothesis (which catches ``Exception``).

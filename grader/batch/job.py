@@ -102,11 +102,12 @@ def unreadable_report(assignment: AssignmentConfig, options: Options, reason: st
         if options.exercises and exercise.id not in options.exercises:
             continue
         specs = load_checks(assignment, exercise)
-        checks = [CheckResult(exercise.id, c.id, specs[c.id].description, c.points,
-                              c.visibility, "failed", feedback)  # type: ignore[arg-type]
+        checks = [CheckResult(exercise.id, c.id, specs[c.id].description, c.points, c.visibility,  # type: ignore[arg-type]
+                              "failed", feedback, outcome=Unreadable.outcome)
                   for c in exercise.checks]
         checks += [CheckResult(exercise.id, a.check_id, f"hand-computed answer '{a.key}' in answers.yaml",
-                               a.points, a.visibility, "failed", feedback)  # type: ignore[arg-type]
+                               a.points, a.visibility, "failed", feedback,  # type: ignore[arg-type]
+                               outcome=Unreadable.outcome)
                    for a in exercise.answers]
         exercises.append(ExerciseResult(exercise.id, exercise.title, exercise.file, tuple(checks),
                                         free_text=tuple((key, "") for key in exercise.free_text)))
