@@ -38,6 +38,9 @@ def slow(x):
 
 def unfinished(x):
     raise NotImplementedError
+
+def exact(x):
+    return x.sum()
 '''
 
 EXERCISE = ExerciseConfig(id="demo", title="Demo", file="demo.py", functions=("total",), forbidden={},
@@ -110,3 +113,28 @@ def test_unfinished_and_missing_functions_end_the_check_at_once(context: Context
     with pytest.raises(AbortCheck) as missing:
         context.call("nowhere", Call((torch.ones(1),)))
     assert "defines no function nowhere()" in str(missing.value.failure)
+
+
+def test_a_passing_checks_inputs_are_replayed_and_a_failure_still_gets_the_full_run(context: Context) -> None:
+    def again() -> Context:
+        return Context(student=context.student, exercise=EXERCISE, reference=None, mistakes=(), max_examples=50,
+                       seed=context.seed, reproduce=context.reproduce, shrink_calls=100)
+
+    def recording(into: list, fail_above: float | None = None):  # type: ignore[no-untyped-def]
+        def body(call: Call) -> None:
+            into.append(call.args[0].tolist())
+            got = context.student.call("exact", call)
+            if fail_above is not None and float(got) > fail_above:
+                raise context.failure("exact", call, "too big")
+        return body
+
+    first: list = []
+    context.for_all("exact", vectors(), recording(first))
+    replayed: list = []
+    again().for_all("exact", vectors(), recording(replayed))
+    assert replayed == first and len(first) > 10
+    failing: list = []
+    with pytest.raises(CheckFailed) as failed:
+        again().for_all("exact", vectors(), recording(failing, fail_above=1))
+    assert failed.value.feedback.input_label == "smallest failing input"
+    assert failed.value.feedback.input in ("x = [1.25]", "x = [1.5]", "x = [2]")

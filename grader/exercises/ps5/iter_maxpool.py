@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from grader.checks import Call, Context, check
 from grader.checks.compare import compare
-from grader.checks.strategies import tensors, values
+from grader.checks.strategies import tensors
 
 MAXPOOL, KERNEL, BLUR = "maxpool_iter", "gauss_kernel_2d", "gaussian_blur_iter"
 LOAD, TO_NUMPY = "load_image_as_tensor", "tensor_to_numpy_image"
@@ -29,7 +29,7 @@ IMAGE = "sample_image.png"
 def images(draw: st.DrawFn, max_side: int = 7) -> torch.Tensor:
     b, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
     h, w = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
-    return draw(tensors((b, c, h, w), values(1.0, 0.125)))
+    return draw(tensors((b, c, h, w), 1.0, 0.125))
 
 
 @st.composite

@@ -11,7 +11,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks import Call, Context, check
-from grader.checks.strategies import tensors, values
+from grader.checks.strategies import tensors
 
 FREQUENCIES, ENCODING, SCORE = "frequencies", "positional_encoding", "relative_score"
 
@@ -31,7 +31,7 @@ def torch_frequencies(d: int, base: float = 10000.0) -> torch.Tensor:
 @st.composite
 def encoding_calls(draw: st.DrawFn) -> Call:
     shape = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
-    p = draw(tensors(shape, values(20.0, 0.5)))
+    p = draw(tensors(shape, 20.0, 0.5))
     return Call((p, torch_frequencies(2 * draw(st.integers(1, 4)))), {}, ("p", "omegas"))
 
 
@@ -43,7 +43,7 @@ def torch_encoding(p: torch.Tensor, omegas: torch.Tensor) -> torch.Tensor:
 @st.composite
 def score_calls(draw: st.DrawFn) -> Call:
     n = draw(st.integers(1, 4))
-    p, q = draw(tensors((n,), values(20.0, 0.5))), draw(tensors((n,), values(20.0, 0.5)))
+    p, q = draw(tensors((n,), 20.0, 0.5)), draw(tensors((n,), 20.0, 0.5))
     return Call((p, q, torch_frequencies(2 * draw(st.integers(1, 4)))), {}, ("p", "q", "omegas"))
 
 

@@ -12,7 +12,7 @@ import torch
 from hypothesis import strategies as st
 
 from grader.checks import Call, Context, check
-from grader.checks.strategies import tensors, values
+from grader.checks.strategies import tensors
 
 SOFTMAX, SAMPLE = "softmax_t", "sample_with_temperature"
 TEMPERATURES = st.sampled_from([0.25, 0.5, 1.0, 2.0, 4.0])
@@ -22,7 +22,7 @@ TEMPERATURES = st.sampled_from([0.25, 0.5, 1.0, 2.0, 4.0])
 def softmax_calls(draw: st.DrawFn, temperatures: st.SearchStrategy[float] = TEMPERATURES,
                   scale: float = 2.0, max_batch: int = 2) -> Call:
     batch = tuple(draw(st.lists(st.integers(1, 2), max_size=max_batch)))
-    z = draw(tensors((*batch, draw(st.integers(1, 5))), values(scale, scale / 8)))
+    z = draw(tensors((*batch, draw(st.integers(1, 5))), scale, scale / 8))
     return Call((z, draw(temperatures)), {}, ("z", "T"))
 
 
@@ -54,7 +54,7 @@ def normalised_and_ratio_law(ctx: Context) -> None:
 def limits(ctx: Context) -> None:
     @st.composite
     def tied(draw: st.DrawFn) -> Call:
-        z = draw(tensors((draw(st.integers(2, 6)),), values(2.0, 0.5)))
+        z = draw(tensors((draw(st.integers(2, 6)),), 2.0, 0.5))
         return Call((z, draw(st.sampled_from([1e-4, 1e-3]))), {}, ("z", "T"))
 
     def body(call: Call) -> None:
@@ -85,7 +85,7 @@ def sampling(ctx: Context) -> None:
 
     @st.composite
     def sample_calls(draw: st.DrawFn) -> Call:
-        z = draw(tensors((draw(st.integers(1, 5)),), values(2.0, 0.25)))
+        z = draw(tensors((draw(st.integers(1, 5)),), 2.0, 0.25))
         return Call((z, draw(st.sampled_from([0.5, 1.0, 2.0, 1e-4])), draws), {}, ("z", "T", "num_samples"))
 
     def body(call: Call) -> None:
