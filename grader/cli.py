@@ -138,6 +138,14 @@ def _assignment(config: Config, args: argparse.Namespace, folder: Path | None) -
     return config.assignments[args.assignment]
 
 
+def _check_exercises(assignment: AssignmentConfig, chosen: list[str]) -> None:
+    """Every ``--exercise`` must name an exercise of the assignment."""
+    known = {e.id for e in assignment.exercises}
+    for exercise in chosen:
+        if exercise not in known:
+            raise UsageError(f"assignment {assignment.id} has no exercise {exercise!r} (known: {', '.join(sorted(known))})")
+
+
 def _color(choice: str) -> bool:
     if choice != "auto":
         return choice == "always"
@@ -150,10 +158,7 @@ def _run_grading(args: argparse.Namespace) -> int:
         raise UsageError(f"{folder} is not a folder")
     config = _config(args)
     assignment = _assignment(config, args, folder)
-    known = {e.id for e in assignment.exercises}
-    for exercise in args.exercise:
-        if exercise not in known:
-            raise UsageError(f"assignment {assignment.id} has no exercise {exercise!r} (known: {', '.join(sorted(known))})")
+    _check_exercises(assignment, args.exercise)
     for option in ("json", "html", "junit"):
         target = getattr(args, option)
         if target is not None and not target.resolve().parent.is_dir():
@@ -215,10 +220,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} exists and is not a folder")
     config = _config(args)
     assignment = _assignment(config, args, None)
-    known = {e.id for e in assignment.exercises}
-    for exercise in args.exercise:
-        if exercise not in known:
-            raise UsageError(f"assignment {assignment.id} has no exercise {exercise!r} (known: {', '.join(sorted(known))})")
+    _check_exercises(assignment, args.exercise)
     from grader.batch import run, summary
     from grader.batch.intake import read_names
     from grader.batch.records import Settings

@@ -23,7 +23,13 @@ from grader import __version__
 from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
 from grader.checks.core import CheckFailed, CheckSpec, Context, Student
 from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig
-from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent
+from grader.errors import (
+    AbortCheck,
+    MissingPiece,
+    StudentCrash,
+    StudentFailure,
+    TimeBudgetSpent,
+)
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
 from grader.sandbox.client import Sandbox

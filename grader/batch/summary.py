@@ -22,21 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from grader.report import write_atomic
-from grader.report.junit import _xml as xml_text
+from grader.report.html import PAGES
+from grader.report.junit import xml_text
 from grader.report.text import clean, points
 
 SLOWEST = 10
-_ENV = Environment(
-    loader=PackageLoader("grader.report", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_ENV.filters["points"] = points
-_ENV.filters["clean"] = clean
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -196,7 +187,7 @@ def render_summary(records: tuple[dict[str, Any], ...], title: str) -> str:
     scores = [r["score"] for r in scored]
     max_score = max((r["max_score"] for r in scored), default=0.0)
     statuses = {s: sum(r["status"] == s for r in records) for s in ("graded", "unreadable", "error")}
-    return _ENV.get_template("summary.html.j2").render(
+    return PAGES.get_template("summary.html.j2").render(
         title=title,
         records=records,
         exercises=exercise_ids(records),

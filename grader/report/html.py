@@ -14,18 +14,19 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from grader.model import GradeReport
 from grader.report.text import clean, points
 
-_ENV = Environment(
+# Shared by every page the grader writes (the report here, the cohort summary in grader.batch).
+PAGES = Environment(
     loader=PackageLoader("grader.report", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.filters["points"] = points
-_ENV.filters["clean"] = clean
-_ENV.filters["base64"] = lambda data: base64.b64encode(data).decode("ascii")
+PAGES.filters["points"] = points
+PAGES.filters["clean"] = clean
+PAGES.filters["base64"] = lambda data: base64.b64encode(data).decode("ascii")
 
 
 def render_html(report: GradeReport) -> str:
     """The report page as a string."""
     percent = 100 * report.score / report.max_score if report.max_score else 0.0
-    return _ENV.get_template("report.html.j2").render(report=report, percent=percent)
+    return PAGES.get_template("report.html.j2").render(report=report, percent=percent)

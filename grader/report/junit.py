@@ -15,7 +15,7 @@ from grader.report.text import check_text, points
 _NOT_XML = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def _xml(text: str) -> str:
+def xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
@@ -41,7 +41,7 @@ def render_junit(report: GradeReport) -> str:
             if check.status != "passed":
                 summary = check.feedback.summary if check.feedback else check.status
                 tag = "failure" if check.status == "failed" else "error"
-                element = ET.SubElement(case, tag, message=_xml(summary)[:500], type=check.outcome or check.status)
-                element.text = _xml(check_text(check))
+                element = ET.SubElement(case, tag, message=xml_text(summary)[:500], type=check.outcome or check.status)
+                element.text = xml_text(check_text(check))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -23,7 +23,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.errors import CallTimedOut, ProtocolError, ResourceLimit, SandboxError, WorkerLost
+from grader.errors import (
+    CallTimedOut,
+    ProtocolError,
+    ResourceLimit,
+    SandboxError,
+    WorkerLost,
+)
 from grader.sandbox import cgroups
 
 if TYPE_CHECKING:

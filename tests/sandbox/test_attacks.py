@@ -22,8 +22,8 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-
 from conftest import FIXTURES, REPO, CliRun, materialize
+
 from grader import errors
 
 ATTACKS = FIXTURES / "attacks"

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
 from conftest import REPO
+
 from grader.errors import ResourceLimit, WorkerLost
 from grader.sandbox import cgroups
 from grader.sandbox.client import Sandbox
