@@ -29,7 +29,7 @@ def tensors(shape: tuple[int, ...], limit: float = 2.0, step: float = 0.25) -> s
     """
     n = int(limit / step)
     return hnp.arrays(np.int32, shape, elements=st.integers(-n, n), fill=st.nothing()).map(
-        lambda a: torch.from_numpy((a * step).astype(np.float32)))
+        lambda a: torch.from_numpy(np.asarray(a * step, dtype=np.float32)))  # 0-d arrays stay arrays
 
 
 @functools.lru_cache(maxsize=4096)
