@@ -178,7 +178,7 @@ def test_no_connection_reached_loopback(corpus: dict[str, AttackRun], listeners:
 def test_a_forged_results_file_lands_nowhere(corpus: dict[str, AttackRun]) -> None:
     attack = corpus["forge_results"]
     assert attack.run.results is not None and attack.run.results["score"] < 35
-    assert "999" not in attack.outputs
+    assert '"score": 999' not in attack.outputs and '"output": "forged"' not in attack.outputs
 
 
 def failure_classes(cls: type = errors.StudentFailure) -> list[type]:
