@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -52,9 +53,16 @@ def finish(process: subprocess.Popen[str], json_path: Path | None, timeout: floa
     return CliRun(process.returncode, stdout, stderr, results)
 
 
+def _interruptible() -> None:
+    """Ctrl-C as in a terminal: a shell without job control (CI running in the background)
+    starts its children with SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_cli(*args: str | Path, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(cli_command(*args), cwd=cwd, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1", **(env or {})})
+                            stderr=subprocess.PIPE, env={**os.environ, "NO_COLOR": "1", **(env or {})},
+                            preexec_fn=_interruptible)
 
 
 def run_cli(*args: str | Path, json_path: Path | None = None, cwd: Path = REPO,
