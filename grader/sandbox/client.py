@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 # The codec imports torch (about 2 s); it is imported on first use, so that the zygote is
 # already starting while the parent imports torch.
 DEFAULT_MAX_MESSAGE = 512 * 1024 * 1024
-LOST = "the process running your code ended unexpectedly (exit(), os._exit() or a crash)"
+# Each reads after the call it ended: "attention() exited with status 3 (...)".
+LOST = "ended the process running your code unexpectedly (exit(), os._exit() or a crash)"
 
 # What the worker may see of the environment; nothing of the grader's own settings.
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT")
@@ -113,11 +114,11 @@ class Worker:
         if kind == "cpu":
             return ResourceLimit(f"used more CPU time than the limit of {self.cpu_seconds} s and was stopped")
         if kind == "exit" and isinstance(lost.get("code"), int):  # type: ignore[union-attr]
-            return WorkerLost(f"the process running your code exited with status {lost['code']} "  # type: ignore[index]
+            return WorkerLost(f"exited with status {lost['code']}, ending the process running your code "  # type: ignore[index]
                               "(exit() or os._exit() in your code?)")
         name = lost.get("signal") if isinstance(lost, dict) else None
         if kind == "signal" and isinstance(name, str) and re.fullmatch(r"SIG[A-Z0-9]+", name):
-            return WorkerLost(f"the process running your code was killed by {name} (a crash)")
+            return WorkerLost(f"was killed by {name} (a crash of the process running your code)")
         return WorkerLost(LOST)
 
     def kill(self) -> None:
