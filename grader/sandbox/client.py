@@ -153,13 +153,17 @@ class Sandbox:
     ``preload`` names modules the zygote imports before forking (torchvision, matplotlib),
     so that every worker starts with them loaded. ``memory_mb`` and ``processes`` bound
     each worker (where cgroups are available); ``isolate=False`` turns off the layers that
-    need root (namespaces, cgroup, private view, uid), to measure what they cost.
+    need Linux (namespaces, cgroup, private view, uid, Landlock, seccomp), to measure what
+    they cost; ``namespaces=False`` confines with Landlock and seccomp instead of namespaces
+    and the private view, as a machine without root does (``confine.restrict_in_place``).
     """
 
     def __init__(self, max_message: int = DEFAULT_MAX_MESSAGE, preload: tuple[str, ...] = (), *,
-                 memory_mb: int = 4096, processes: int = 32, isolate: bool = True) -> None:
+                 memory_mb: int = 4096, processes: int = 32, isolate: bool = True,
+                 namespaces: bool = True) -> None:
         self.max_message = max_message
         self.memory_mb, self.processes, self.isolate = memory_mb, processes, isolate
+        self.namespaces = namespaces
         parent_end, child_end = socket.socketpair()
         self._scratch = Path(tempfile.mkdtemp(prefix="grader-"))
         # The empty folder each worker builds its private file-system view on.
@@ -196,7 +200,8 @@ class Sandbox:
         try:
             self._control.settimeout(timeout)
             plan = {"folder": str(folder), "root": str(self._root), "cpu_seconds": cpu_seconds,
-                    "memory_mb": self.memory_mb, "processes": self.processes, "isolate": self.isolate}
+                    "memory_mb": self.memory_mb, "processes": self.processes, "isolate": self.isolate,
+                    "namespaces": self.namespaces}
             self._control.sendall(json.dumps({"op": "spawn", "plan": plan}).encode() + b"\n")
             data, fds, _, _ = socket.recv_fds(self._control, 4096, 2)
             while data and not data.endswith(b"\n"):
@@ -247,11 +252,14 @@ class Sandbox:
         self.close()
 
 
-def sandbox_for(assignment: AssignmentConfig) -> Sandbox:
-    """A sandbox with the assignment's limits and preloaded modules."""
+def sandbox_for(assignment: AssignmentConfig, *, namespaces: bool = True) -> Sandbox:
+    """A sandbox with the assignment's limits and preloaded modules.
+
+    ``namespaces=False`` confines with Landlock and seccomp, as without root (see :class:`Sandbox`).
+    """
     limits = assignment.limits
     return Sandbox(max_message=limits.max_message_mb * 1024 * 1024, preload=assignment.preload,
-                   memory_mb=limits.memory_mb, processes=limits.processes)
+                   memory_mb=limits.memory_mb, processes=limits.processes, namespaces=namespaces)
 
 
 def copy_submission(source: Path, target: Path, max_bytes: int = 50 * 1024 * 1024) -> None:

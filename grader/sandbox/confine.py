@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import os
 import resource
+import tempfile
 from dataclasses import dataclass
 
-from grader.sandbox import linux, view
+from grader.sandbox import landlock, linux, seccomp, view
 
 LAYERS = ("session", "limits", "no-network", "process-tree", "cgroup", "private-files", "unprivileged-uid")
 # Levels for ``--require-isolation``, weakest first: the layers each one needs.
@@ -50,7 +51,12 @@ class Plan:
     """How to confine one worker; the parent sends it with each spawn request.
 
     ``folder`` is the scratch folder (a copy of the submission), ``root`` an empty folder
-    to build the private view on.
+    to build the private view on. ``isolate=False`` leaves out every layer that needs
+    Linux; ``namespaces=False`` confines with Landlock and seccomp instead of namespaces
+    and the private view, as on a machine that refuses namespaces (to test that path).
+
+    >>> Plan("/tmp/grader-1/w-2", "/tmp/grader-1/root", namespaces=False).isolate
+    True
     """
 
     folder: str
@@ -59,6 +65,7 @@ class Plan:
     memory_mb: int = 4096
     processes: int = 32
     isolate: bool = True
+    namespaces: bool = True
 
 
 def level_reached(layers: tuple[str, ...]) -> str | None:
@@ -79,7 +86,7 @@ def enter_namespaces(plan: Plan) -> tuple[str, ...]:
 
     Called in the keeper: a new PID namespace applies to the children forked after it.
     """
-    if not plan.isolate:
+    if not plan.isolate or not plan.namespaces:
         return ()
     return tuple(name for name, flag in NAMESPACES.items() if linux.unshare(flag))
 
@@ -124,22 +131,58 @@ def drop_privileges(folder: str) -> bool:
     return os.geteuid() == NOBODY
 
 
-def confine(plan: Plan, namespaces: tuple[str, ...], in_cgroup: bool) -> tuple[str, ...]:
+def restrict_in_place(folder: str, adopted: bool = False) -> tuple[str, ...]:
+    """Landlock and seccomp where the namespaces and the private view were refused; the
+    layers they stand in for.
+
+    ``private-files`` when the Landlock file rules took (``landlock.rules``: the repository,
+    reference, checks, config, other submissions and output folders cannot be opened);
+    ``no-network`` when Landlock refuses TCP (ABI 4) and the seccomp filter every socket
+    but a Unix one; ``process-tree`` when the keeper ``adopted`` the worker's orphans
+    (``orphans.py``) and Landlock keeps the worker from signalling it (ABI 6). No root
+    needed, only no_new_privs, which this sets.
+
+    >>> restrict_in_place("/tmp/grader-1/w-2")                       # doctest: +SKIP
+    ('private-files', 'no-network')
+    """
+    # Landlock cannot give the worker a private /tmp as the view does; tempfile, torch's
+    # compile cache (made on `import torchvision`) and matplotlib use the scratch folder instead.
+    os.environ["TMPDIR"] = folder
+    tempfile.tempdir = None
+    if not linux.no_new_privileges():
+        return ()
+    refused = seccomp.refuse_sockets()
+    restricted = landlock.restrict(folder)
+    layers = ["private-files"] if restricted.files else []
+    if restricted.network and refused:
+        layers.append("no-network")
+    if adopted and restricted.signals:
+        layers.append("process-tree")
+    return tuple(layers)
+
+
+def confine(plan: Plan, namespaces: tuple[str, ...], in_cgroup: bool, adopted: bool = False) -> tuple[str, ...]:
     """Confine this worker (run once, before any student code); the layers in force.
 
     ``namespaces`` are those its keeper entered, ``in_cgroup`` whether the keeper put it
-    in a control group.
+    in a control group, ``adopted`` whether the keeper adopts its orphans. Where the private view cannot be built (no root, or
+    ``plan.namespaces`` False), Landlock and seccomp stand in for it and for the network
+    namespace (:func:`restrict_in_place`), and the worker keeps the grader's user id.
     """
     layers = ["session"]  # the keeper called setsid() before forking the worker
     layers += [name for name in ("no-network", "process-tree") if name in namespaces]
     if in_cgroup:
         layers.append("cgroup")
-    if plan.isolate and view.build_view(plan.folder, plan.root, with_proc="process-tree" in namespaces):
+    viewed = plan.isolate and plan.namespaces and \
+        view.build_view(plan.folder, plan.root, with_proc="process-tree" in namespaces)
+    if viewed:
         layers.append("private-files")
     else:
         os.chdir(plan.folder)
+        if plan.isolate:
+            layers += restrict_in_place(plan.folder, adopted)
     # Without the private view, nobody could not even reach the scratch folder (0700 parents).
-    if "private-files" in layers and drop_privileges(plan.folder):
+    if viewed and drop_privileges(plan.folder):
         layers.append("unprivileged-uid")
     # Changing the user id cleared the parent-death signal; the keeper's death must still kill us.
     linux.die_with_parent()

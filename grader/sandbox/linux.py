@@ -1,6 +1,6 @@
 """The few Linux system calls the sandbox needs and Python does not wrap: unshare, mount,
-pivot_root, prctl. Each returns False (or raises OSError for mount) instead of crashing
-where the kernel or the platform says no.
+pivot_root, prctl, and raw ``syscall`` for Landlock and seccomp. Each returns False (or -1,
+or raises OSError for mount) instead of crashing where the kernel or the platform says no.
 
 >>> unshare(0)   # entering no new namespace always works on Linux          # doctest: +SKIP
 True
@@ -22,11 +22,24 @@ CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 MNT_DETACH = 0x2
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_NO_NEW_PRIVS = 1, 36, 38
 # pivot_root has no glibc wrapper; its number depends on the architecture.
 _SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if IS_LINUX else None
+
+
+def syscall(number: int, *args: object) -> int:
+    """syscall(2) by number (Landlock has no glibc wrapper); -1 where there is no libc.
+
+    Arguments are passed as given: wrap them in ctypes types where a plain int would not do.
+    """
+    return -1 if _libc is None else int(_libc.syscall(number, *args))
+
+
+def prctl(option: int, *args: object) -> int:
+    """prctl(2) with ``option``; pointers passed as ``ctypes.byref``. -1 where there is no libc."""
+    return -1 if _libc is None else int(_libc.prctl(option, *args))
 
 
 def unshare(flags: int) -> bool:
@@ -51,8 +64,8 @@ def pivot_root_here() -> bool:
     return _libc.umount2(b".", MNT_DETACH) == 0
 
 
-def die_with_parent() -> None:
-    """Ask Linux to kill this process with SIGKILL when its parent dies (PR_SET_PDEATHSIG).
+def die_with_parent(signum: int = signal.SIGKILL) -> None:
+    """Ask Linux to send this process ``signum`` when its parent dies (PR_SET_PDEATHSIG).
 
     A grader killed with SIGKILL then takes the zygote with it, and the zygote its workers,
     even a worker stuck in an endless loop that would never notice its socket closing.
@@ -60,7 +73,16 @@ def die_with_parent() -> None:
     this does nothing.
     """
     if _libc is not None:
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+
+
+def child_subreaper() -> bool:
+    """Adopt the orphans among this process's descendants (PR_SET_CHILD_SUBREAPER); True when in force.
+
+    A descendant whose parent dies is re-parented to this process instead of init, even
+    one that called ``setsid()``.
+    """
+    return _libc is not None and _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
 
 
 def no_new_privileges() -> bool:

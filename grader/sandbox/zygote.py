@@ -9,6 +9,8 @@ environment and one thread per library. It imports torch, numpy and the worker c
 For each it forks a *keeper*, which enters new namespaces and forks the *worker* (the first
 process of its PID namespace), puts it in its control group, waits for it, and on its
 death tells the parent why it died (memory, CPU time, exit status) and removes the group.
+Where no PID namespace is allowed, the keeper adopts the worker's orphans instead and kills
+them once the worker is dead (``orphans.py``).
 The zygote replies ``{"pid": worker, "keeper": keeper, "tree": true}`` with two file
 descriptors attached (SCM_RIGHTS): the parent's end of a fresh socket pair to the worker,
 and a pidfd of the worker, with which the parent kills it without any race on reused pids.
@@ -33,18 +35,19 @@ import torch
 # The catalogue's Mistake class: ``grader validate`` grades mutants whose catalogue module
 # imports it, and the grader's package is not visible from the worker's private view.
 from grader import catalogue  # noqa: F401
-from grader.sandbox import cgroups, codec, confine, worker
+from grader.sandbox import cgroups, codec, confine, orphans, worker
 from grader.sandbox.linux import die_with_parent
 
 
-def _work(conn: socket.socket, plan: confine.Plan, namespaces: tuple[str, ...], in_cgroup: bool) -> None:
+def _work(conn: socket.socket, plan: confine.Plan, namespaces: tuple[str, ...], in_cgroup: bool,
+          adopted: bool) -> None:
     """Become the worker: confined, quiet file descriptors, answering the parent."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
-    layers = confine.confine(plan, namespaces, in_cgroup)
+    layers = confine.confine(plan, namespaces, in_cgroup, adopted)
     sys.path[:0] = [plan.folder]
     torch.set_num_threads(1)
     worker.serve(conn, plan.folder, layers)
@@ -72,6 +75,7 @@ def _keep(conn: socket.socket, plan: confine.Plan, report: int, zygote: int) -> 
     die_with_parent()
     os.setsid()
     namespaces = confine.enter_namespaces(plan)
+    adopted = plan.isolate and "process-tree" not in namespaces and orphans.adopt()
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     go_read, go_write = os.pipe()
     pid = os.fork()
@@ -81,10 +85,12 @@ def _keep(conn: socket.socket, plan: confine.Plan, report: int, zygote: int) -> 
         in_cgroup = os.read(go_read, 1) == b"1"
         os.close(go_read)
         try:
-            _work(conn, plan, namespaces, in_cgroup)
+            _work(conn, plan, namespaces, in_cgroup, adopted)
         finally:
             os._exit(0)
     os.close(go_read)
+    if adopted:
+        orphans.kill_worker_with_parent(pid)
     group = cgroups.create(f"grader-{zygote}", f"w-{os.getpid()}", plan.processes, plan.memory_mb) \
         if plan.isolate else None
     if group is not None:
@@ -93,7 +99,7 @@ def _keep(conn: socket.socket, plan: confine.Plan, report: int, zygote: int) -> 
         except OSError:
             group.remove(wait=0)
             group = None
-    os.write(report, json.dumps({"pid": pid, "tree": "process-tree" in namespaces}).encode())
+    os.write(report, json.dumps({"pid": pid, "tree": "process-tree" in namespaces or adopted}).encode())
     os.close(report)
     # The worker runs no student code before it is inside its group.
     os.write(go_write, b"1" if group else b"0")
@@ -106,6 +112,8 @@ def _keep(conn: socket.socket, plan: confine.Plan, report: int, zygote: int) -> 
         except OSError:
             pass  # the parent had already given up on the worker (it killed it on time-out)
     conn.close()
+    if adopted:
+        orphans.kill_all()
     if group is not None:
         group.remove()
     os._exit(0)
