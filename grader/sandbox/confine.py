@@ -1,23 +1,29 @@
 """Confinement layers applied to a freshly forked worker, each detected and reported.
 
 The zygote forks a keeper process, which enters new namespaces and forks the worker
-(``zygote._spawn``); the worker then confines itself before any student code runs:
+(``zygote._spawn``); the worker then confines itself before any student code runs. Each
+layer has a way as root and, where namespaces are refused, a way without root:
 
 * ``session``: its own session, killed as one (always);
 * ``limits``: resource limits: no core dumps, files up to 64 MiB, 256 open files, CPU
   seconds, and an address-space cap of 16 GiB (below about 4 GiB ``import torch`` breaks);
-* ``no-network``: a new, empty network namespace: not even loopback is up;
-* ``process-tree``: a new PID namespace whose first process is the worker: it sees only
-  its own processes, and when it dies the kernel kills every process it started, a child
-  that called ``setsid()`` included;
-* ``cgroup``: a control group bounding its processes and memory (``cgroups.py``);
-* ``private-files``: a private file-system view where only the scratch folder is writable
-  and the repository, reference solutions, config and other submissions do not exist
-  (``view.py``);
-* ``unprivileged-uid``: the worker runs as ``nobody``, not as the grader's user.
+* ``no-network``: as root a new, empty network namespace (not even loopback is up);
+  without root, Landlock refusing every TCP bind and connect (ABI 4) and a seccomp filter
+  refusing every socket but a Unix one (``landlock.py``, ``seccomp.py``);
+* ``process-tree``: as root a new PID namespace whose first process is the worker: it
+  sees only its own processes, and when it dies the kernel kills every process it started,
+  a child that called ``setsid()`` included; without root the keeper adopts the worker's
+  orphans and kills them all once it is dead, and Landlock keeps the worker from
+  signalling the keeper (ABI 6) (``orphans.py``);
+* ``cgroup``: a control group bounding its processes and memory (``cgroups.py``; root only);
+* ``private-files``: as root a private file-system view where only the scratch folder is
+  writable and the repository, reference solutions, config and other submissions do not
+  exist (``view.py``); without root, Landlock rules under which they cannot be opened and
+  only the scratch folder can be written (``landlock.py``);
+* ``unprivileged-uid``: the worker runs as ``nobody``, not as the grader's user (root only).
 
-The last five need Linux and root (or CAP_SYS_ADMIN); without them grading still runs,
-with the layers the machine allows, and every report names the missing ones.
+Without root and without Landlock grading still runs, with the layers the machine
+allows, and every report names the missing ones.
 
 >>> sorted(LEVELS)
 ['full', 'network', 'process']
@@ -165,9 +171,10 @@ def confine(plan: Plan, namespaces: tuple[str, ...], in_cgroup: bool, adopted: b
     """Confine this worker (run once, before any student code); the layers in force.
 
     ``namespaces`` are those its keeper entered, ``in_cgroup`` whether the keeper put it
-    in a control group, ``adopted`` whether the keeper adopts its orphans. Where the private view cannot be built (no root, or
-    ``plan.namespaces`` False), Landlock and seccomp stand in for it and for the network
-    namespace (:func:`restrict_in_place`), and the worker keeps the grader's user id.
+    in a control group, ``adopted`` whether the keeper adopts its orphans. Where the
+    private view cannot be built (no root, or ``plan.namespaces`` False), Landlock and
+    seccomp stand in for it and for the namespaces (:func:`restrict_in_place`), and the
+    worker keeps the grader's user id.
     """
     layers = ["session"]  # the keeper called setsid() before forking the worker
     layers += [name for name in ("no-network", "process-tree") if name in namespaces]

@@ -86,7 +86,8 @@ def abi_version() -> int:
     >>> abi_version() >= 0
     True
     """
-    return max(linux.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION)), 0)
+    version = linux.syscall(_SYS_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    return max(version, 0)
 
 
 def fs_rights(abi: int) -> int:
@@ -111,7 +112,9 @@ def _beneath_except(tree: str, hidden: str) -> list[str]:
 
     A rule grants everything beneath its folder, so where ``hidden`` lies inside ``tree``,
     ``tree`` is replaced by the entries of each folder on the way down to ``hidden``,
-    leaving out the step towards it.
+    leaving out the step towards it. A rule is tied to the folder a link leads to, so an
+    entry leading to ``hidden`` or above it (a venv's ``lib64 -> lib``) is left out too:
+    what it leads to is reached through the real path, whose entries are granted.
 
     >>> _beneath_except("/opt/py", "/srv/grader"), _beneath_except("/srv/grader/x", "/srv/grader")
     (['/opt/py'], [])
@@ -123,7 +126,11 @@ def _beneath_except(tree: str, hidden: str) -> list[str]:
     paths: list[str] = []
     folder = tree
     for step in Path(hidden).relative_to(tree).parts:
-        paths += [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name != step]
+        for name in sorted(os.listdir(folder)):
+            entry = os.path.join(folder, name)
+            real = os.path.realpath(entry)
+            if name != step and not _inside(hidden, real) and not _inside(real, hidden):
+                paths.append(entry)
         folder = os.path.join(folder, step)
     return paths
 
@@ -148,7 +155,7 @@ def rules(folder: str) -> list[tuple[str, int]]:
     granted += [(f"/dev/{name}", DEVICE_READ_WRITE if name in ("null", "zero") else READ_FILE)
                 for name in view.DEVICES]
     granted.append((folder, SCRATCH))
-    return [(path, rights) for path, rights in granted if os.path.exists(path)]
+    return [(path, rights) for path, rights in dict(granted).items() if os.path.exists(path)]
 
 
 def _add_rule(ruleset: int, path: str, rights: int) -> bool:

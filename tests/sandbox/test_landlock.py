@@ -134,9 +134,10 @@ def in_child(action: Callable[[], object]) -> object:
     return data["value"]
 
 
-def errno_of(action: Callable[[], object]) -> int:
+def errno_of(action: Callable[..., object], *args: object) -> int:
+    """The errno of the OSError ``action(*args)`` raises; 0 when it succeeds."""
     try:
-        action()
+        action(*args)
     except OSError as exc:
         return exc.errno or 0
     return 0
@@ -217,7 +218,7 @@ def test_the_keeper_kills_every_process_the_worker_started_setsid_included(fallb
     (tmp_path / "probe.py").write_text(PROBE)
     worker = fallback.spawn(tmp_path)
     worker.request({"op": "import", "module": "probe"}, 30)
-    marker = "4343.%d" % os.getpid()
+    marker = f"4343.{os.getpid()}"
     assert worker.request({"op": "call", "module": "probe", "function": "leave_children",
                            "args": [marker], "kwargs": {}}, 30)["value"] == "left"
     assert wait_until(lambda: marker in running(), 10), "the grandchild never started"
@@ -261,7 +262,7 @@ def test_the_filter_leaves_only_unix_sockets_and_refuses_io_uring() -> None:
         assert linux.no_new_privileges() and seccomp.refuse_sockets()
         libc = ctypes.CDLL(None, use_errno=True)
         params = ctypes.create_string_buffer(120)  # struct io_uring_params, zeroed
-        errors = {name: errno_of(lambda: socket.socket(family, kind)) for name, family, kind in (
+        errors = {name: errno_of(socket.socket, family, kind) for name, family, kind in (
             ("inet-udp", socket.AF_INET, socket.SOCK_DGRAM), ("inet6-tcp", socket.AF_INET6, socket.SOCK_STREAM),
             ("netlink", socket.AF_NETLINK, socket.SOCK_RAW), ("unix", socket.AF_UNIX, socket.SOCK_STREAM))}
         errors["io_uring"] = 0 if libc.syscall(seccomp.IO_URING_SETUP, 4, params) >= 0 else ctypes.get_errno()
@@ -282,6 +283,8 @@ def test_a_grader_installed_in_site_packages_is_left_out_of_the_rules(tmp_path: 
     for folder in ("grader/exercises", "torch", "numpy"):
         (site / folder).mkdir(parents=True)
     (site / "six.py").write_text("")
+    (tmp_path / "lib64").symlink_to("lib")  # as in a venv: a rule on it would cover lib/
+    (site / "checks").symlink_to("grader/exercises")
     monkeypatch.setattr(landlock.view, "GRADER_PACKAGE", str(site / "grader"))
     monkeypatch.setattr(landlock.view, "python_trees", lambda: [str(tmp_path)])
     granted = dict(landlock.rules(str(tmp_path / "scratch")))
@@ -294,18 +297,21 @@ def test_a_grader_installed_in_site_packages_is_left_out_of_the_rules(tmp_path: 
 @needs_landlock
 def test_an_installed_graders_files_cannot_be_read_but_its_neighbours_can(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    site = tmp_path / "prefix" / "site-packages"
+    site = tmp_path / "prefix" / "lib" / "site-packages"
     (site / "grader").mkdir(parents=True)
     (site / "grader" / "secret.py").write_text("answer = 42\n")
     (site / "neighbour.py").write_text("value = 1\n")
+    (tmp_path / "prefix" / "lib64").symlink_to("lib")
+    through_link = tmp_path / "prefix" / "lib64" / "site-packages"
     (tmp_path / "scratch").mkdir()
     monkeypatch.setattr(landlock.view, "GRADER_PACKAGE", str(site / "grader"))
     monkeypatch.setattr(landlock.view, "python_trees", lambda: [str(tmp_path / "prefix")])
 
     def confined() -> dict[str, object]:
         assert landlock.restrict(str(tmp_path / "scratch")).files
-        return {"secret": errno_of(lambda: open(site / "grader" / "secret.py").read()),
-                "neighbour": (site / "neighbour.py").read_text(), "listing": sorted(os.listdir(site))}
+        return {"secret": [errno_of(open, folder / "grader" / "secret.py") for folder in (site, through_link)],
+                "neighbour": [(folder / "neighbour.py").read_text() for folder in (site, through_link)],
+                "listing": sorted(os.listdir(site))}
 
-    assert in_child(confined) == {"secret": errno.EACCES, "neighbour": "value = 1\n",
+    assert in_child(confined) == {"secret": [errno.EACCES, errno.EACCES], "neighbour": ["value = 1\n"] * 2,
                                   "listing": ["grader", "neighbour.py"]}
