@@ -196,7 +196,11 @@ def _reseed() -> None:
     """Same seeds before every call, so that random student code is reproducible."""
     random.seed(0)
     np.random.seed(0)
-    torch.manual_seed(0)
+    # torch.manual_seed(0) would also look for CUDA, MPS, XPU and MTIA on every call: about
+    # 0.2 ms, against 3 µs for the CPU generator alone, over hundreds of calls a submission.
+    torch.default_generator.manual_seed(0)
+    if torch.cuda.is_initialized():
+        torch.cuda.manual_seed_all(0)
 
 
 def student_traceback(exc: BaseException, folder: str) -> str:
