@@ -60,17 +60,23 @@ def kill_all() -> None:
     """Kill every process below this one and reap it; returns when none is left.
 
     Safe against reused process ids: a child is never reaped by anyone else, so its id
-    names it until this loop waits for it. Orphans re-parented here while the loop runs are
-    killed in the next round.
+    names it until this loop waits for it. Each round kills the children not yet killed
+    (orphans re-parented here since the last round among them), waits for one to die and
+    reaps every other that has: thousands of children left by a fork bomb take one round.
     """
+    killed: set[int] = set()
     while True:
-        for child in children():
+        for child in set(children()) - killed:
             try:
                 os.kill(child, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+            killed.add(child)
         try:
-            os.wait()
+            reaped, _ = os.wait()
+            while reaped:
+                killed.discard(reaped)
+                reaped, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
 
