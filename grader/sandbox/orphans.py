@@ -80,20 +80,3 @@ def kill_all() -> None:
         except ChildProcessError:
             return
 
-
-def kill_worker_with_parent(worker: int) -> None:
-    """When this keeper's parent dies, kill the worker rather than the keeper.
-
-    The keeper then sees its worker die as usual and still runs :func:`kill_all`, which a
-    keeper killed with its zygote (when the grader closes its sandbox) never would.
-    """
-    pidfd = os.pidfd_open(worker)
-
-    def kill_worker(signum: int, frame: object) -> None:
-        try:
-            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        except ProcessLookupError:
-            pass  # already dead: the keeper is reaping what it left
-
-    signal.signal(signal.SIGTERM, kill_worker)
-    linux.die_with_parent(signal.SIGTERM)

@@ -10,7 +10,8 @@ For each it forks a *keeper*, which enters new namespaces and forks the *worker*
 process of its PID namespace), puts it in its control group, waits for it, and on its
 death tells the parent why it died (memory, CPU time, exit status) and removes the group.
 Where no PID namespace is allowed, the keeper adopts the worker's orphans instead and kills
-them once the worker is dead (``orphans.py``).
+them once the worker is dead (``orphans.py``). A keeper whose zygote dies (the grader was
+killed) kills its worker itself rather than trust the worker's own parent-death signal.
 The zygote replies ``{"pid": worker, "keeper": keeper, "tree": true}`` with two file
 descriptors attached (SCM_RIGHTS): the parent's end of a fresh socket pair to the worker,
 and a pidfd of the worker, with which the parent kills it without any race on reused pids.
@@ -89,8 +90,7 @@ def _keep(conn: socket.socket, plan: confine.Plan, report: int, zygote: int) -> 
         finally:
             os._exit(0)
     os.close(go_read)
-    if adopted:
-        orphans.kill_worker_with_parent(pid)
+    _kill_worker_with_parent(pid, zygote)
     group = cgroups.create(f"grader-{zygote}", f"w-{os.getpid()}", plan.processes, plan.memory_mb) \
         if plan.isolate else None
     if group is not None:
@@ -117,6 +117,32 @@ def _keep(conn: socket.socket, plan: confine.Plan, report: int, zygote: int) -> 
     if group is not None:
         group.remove()
     os._exit(0)
+
+
+def _kill_worker_with_parent(worker: int, zygote: int) -> None:
+    """When this keeper's parent dies, kill the worker rather than the keeper.
+
+    The worker cannot be trusted to die with its keeper: its own parent-death signal is
+    one ``prctl`` away from being cleared, and it would then outlive a grader killed with
+    SIGKILL. The keeper instead kills it through a pidfd (with it, as root, its whole PID
+    namespace), sees it die as usual and still cleans up: it kills the orphans it adopted
+    (``orphans.kill_all``) and removes the control group, which a keeper killed with its
+    zygote (when the grader closes its sandbox) never would.
+    """
+    if not hasattr(os, "pidfd_open"):  # not Linux: there is no parent-death signal either
+        return
+    pidfd = os.pidfd_open(worker)
+
+    def kill_worker(signum: int, frame: object) -> None:
+        try:
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # already dead: the keeper is reaping what it left
+
+    signal.signal(signal.SIGTERM, kill_worker)
+    die_with_parent(signal.SIGTERM)
+    if os.getppid() != zygote:  # the zygote died before the signal was asked for
+        kill_worker(signal.SIGTERM, None)
 
 
 def _spawn(control: socket.socket, stream: BinaryIO, request: dict, zygote: int) -> None:

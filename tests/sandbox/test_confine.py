@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import select
+import signal
 import socket
 import subprocess
 import sys
@@ -96,6 +98,12 @@ def spin():
 def leave(code):
     import os
     os._exit(code)
+
+def outlive_the_grader():
+    import ctypes, signal
+    ctypes.CDLL(None).prctl(1, 0, 0, 0, 0)  # PR_SET_PDEATHSIG 0: no signal when the keeper dies
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    return "staying"
 '''
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0 or not sys.platform.startswith("linux"),
@@ -196,6 +204,19 @@ def test_killing_a_worker_kills_every_process_it_started_setsid_included(sandbox
     assert wait_until(lambda: marker in running(), 10), "the grandchild never started"
     worker.kill()
     assert wait_until(lambda: marker not in running(), 5), "a child of the worker outlived it"
+
+
+def test_a_worker_that_clears_its_parent_death_signal_still_dies_with_the_grader(tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(PROBE)
+    with Sandbox() as box:
+        worker = box.spawn(tmp_path)
+        worker.request({"op": "import", "module": "probe"}, 30)
+        assert worker.request({"op": "call", "module": "probe", "function": "outlive_the_grader",
+                               "args": [], "kwargs": {}}, 30)["value"] == "staying"
+        assert worker.pidfd is not None
+        os.kill(box._process.pid, signal.SIGKILL)  # what the grader's death (kill -9) does to its zygote
+        ended, _, _ = select.select([worker.pidfd], [], [], 5)
+        assert ended, "the worker outlived its zygote and keeper"
 
 
 @needs_root
