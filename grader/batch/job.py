@@ -49,6 +49,10 @@ def warm_up(config_path: Path, assignment_id: str) -> None:
     """
     if (config_path, assignment_id) in _warmed:
         return
+    import torch
+
+    # Before any torch operation: job processes forked from this one must not inherit a thread pool.
+    torch.set_num_threads(1)
     assignment = config(config_path).assignments[assignment_id]
     for exercise in assignment.exercises:
         load_checks(assignment, exercise)

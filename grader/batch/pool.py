@@ -1,17 +1,20 @@
-"""Local job processes: each imports torch and the grader once and grades entry after entry.
+"""Local job processes, forked from one process that has already imported torch and the grader.
 
-Each job process starts once per batch: it starts its sandbox (a zygote that imports torch
-and forks a worker per exercise) and, while that imports, imports torch and the grader
-itself; then it grades entry after entry with both loaded. A submission costs its grading
-work and a small fixed overhead, never an interpreter start and a torch import. (Spawned
-rather than forked from a pre-warmed server: a fork server would import torch first and
-the zygotes after it, one after the other; spawned jobs import alongside their zygotes.)
+The batch process (which never imports torch) spawns one *template* process. The template
+starts a sandbox at once (its zygote imports torch in a process of its own), imports
+torch, the grader and the assignment's checks itself meanwhile, and then forks the job
+processes, each with its own share of the sandbox (``Sandbox.share``: its own channel to
+the one zygote, its own workers). The jobs start with all of it loaded and grade entry
+after entry: a submission costs its grading work and a small fixed overhead, never an
+interpreter start and a torch import. However many jobs, torch is imported twice, at the
+same time, on two cores.
 
     >>> for outcome in outcomes(tasks, jobs=2):                      # doctest: +SKIP
     ...     write(outcome)
 
-A job process that dies (killed, out of memory) costs only the entry it held, which gets a
-grader-error record; a replacement is started for the rest.
+The template watches its jobs. A job process that dies (killed, out of memory) costs only
+the entry it held, which gets a grader-error record; the template forks a replacement,
+with a fresh sandbox, for the rest.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
 import signal
@@ -31,21 +35,72 @@ from grader.batch.tasks import Outcome, Task, error_record
 from grader.errors import GraderError
 
 POLL_SECONDS = 0.5
+STOP_SECONDS = 10.0
 
 
-def _job_main(todo: Any, done: Any, config_path: Path, assignment: str) -> None:
-    """The loop of one job process: take a task, say so, grade it, send the outcome."""
-    from grader.batch import sandboxes
+def _template_main(todo: Any, done: Any, events: Any, config_path: Path, assignment_id: str, jobs: int,
+                   restarts: int) -> None:
+    """Start the sandboxes, import the grader, fork ``jobs`` job processes and watch them.
+
+    A job that ends abnormally is reported on ``events`` (``("lost", pid, exit code)``) and
+    replaced, at most ``restarts`` times in all; then ``("gave-up", pid, exit code)``. The
+    jobs send on ``done``, which this process never writes to: a queue's feeder thread is
+    not forked, and a job forked after its parent had used the queue would send nothing.
+    """
+    from grader.batch.sandboxes import config
+    from grader.sandbox.client import sandbox_for
 
     # Ctrl-C reaches the whole foreground group; the batch process decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
+    assignment = config(config_path).assignments[assignment_id]
+    # The zygote imports torch in a process of its own while this one imports the grader;
+    # each job gets a share of it (``Sandbox.share``).
+    zygote = sandbox_for(assignment)
+    boxes = [zygote.share() for _ in range(jobs)]
     try:
-        # The zygote imports torch in its own process while this one imports the grader.
-        sandboxes.sandbox(sandboxes.config(config_path).assignments[assignment])
-        from grader.batch.job import grade_entry, warm_up
+        from grader.batch.job import warm_up
 
-        warm_up(config_path, assignment)
+        warm_up(config_path, assignment_id)
+        forking = multiprocessing.get_context("fork")
+        running: dict[int, Any] = {}  # sentinel -> (job process, index of its sandbox)
+
+        def fork(slot: int) -> None:
+            process = forking.Process(target=_job_main, args=(todo, done, assignment, boxes[slot]), daemon=True)
+            process.start()
+            running[process.sentinel] = (process, slot)
+
+        for slot in range(jobs):
+            fork(slot)
+        while running:
+            for sentinel in multiprocessing.connection.wait(list(running)):
+                process, slot = running.pop(sentinel)  # type: ignore[arg-type]
+                process.join()
+                if process.exitcode == 0:
+                    continue
+                events.put(("lost", process.pid, process.exitcode))
+                restarts -= 1
+                if restarts < 0:
+                    events.put(("gave-up", process.pid, process.exitcode))
+                    return
+                # Closing its channel ends the workers it left; the replacement gets a new share.
+                boxes[slot].close()
+                boxes[slot] = zygote.share()
+                fork(slot)
+    finally:
+        for box in boxes:
+            box.close()
+        zygote.close()
+
+
+def _job_main(todo: Any, done: Any, assignment: Any, box: Any) -> None:
+    """The loop of one (forked) job process: take a task, say so, grade it, send the outcome."""
+    from grader.batch import sandboxes
+    from grader.batch.job import grade_entry
+
+    _die_with_parent()
+    sandboxes.adopt(assignment, box)
+    try:
         while (item := todo.get()) is not None:
             index, task = item
             done.put(("start", os.getpid(), index, None))
@@ -55,7 +110,7 @@ def _job_main(todo: Any, done: Any, config_path: Path, assignment: str) -> None:
 
 
 def _die_with_parent() -> None:
-    """Linux: be killed when the batch process dies, even by SIGKILL (PR_SET_PDEATHSIG)."""
+    """Linux: be killed when the parent process dies, even by SIGKILL (PR_SET_PDEATHSIG)."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
@@ -64,48 +119,33 @@ def _die_with_parent() -> None:
 def outcomes(tasks: list[Task], jobs: int) -> Iterator[Outcome]:
     """Grade ``tasks`` in ``jobs`` processes; yields each outcome as soon as it is ready.
 
-    Closing the iterator (or an exception in the consumer, such as Ctrl-C) kills the job
-    processes and with them their sandboxes.
+    Closing the iterator (or an exception in the consumer, such as Ctrl-C) kills the
+    template, and with it the job processes and their sandboxes.
     """
     if not tasks:
         return
     context = multiprocessing.get_context("spawn")
-    todo, done = context.Queue(), context.Queue()
+    todo, done, events = context.Queue(), context.Queue(), context.Queue()
     for item in enumerate(tasks):
         todo.put(item)
     jobs = max(1, min(jobs, len(tasks)))
     for _ in range(jobs):
         todo.put(None)
     config_path, assignment = tasks[0].config_path, tasks[0].settings.assignment
-    processes: dict[int, Any] = {}
+    # Not a daemon: daemons may not start processes. It dies with this one all the same.
+    template = context.Process(target=_template_main,
+                               args=(todo, done, events, config_path, assignment, jobs, 2 * jobs + len(tasks)))
+    template.start()
     holding: dict[int, int] = {}  # job pid -> index of the task it grades
     remaining = set(range(len(tasks)))
-    restarts = 0
-
-    def start() -> None:
-        process = context.Process(target=_job_main, args=(todo, done, config_path, assignment), daemon=True)
-        process.start()
-        processes[process.pid] = process
-
-    for _ in range(jobs):
-        start()
     try:
         while remaining:
             try:
                 kind, pid, index, outcome = done.get(timeout=POLL_SECONDS)
             except queue.Empty:
-                yield from _reap(processes, holding, remaining, tasks)
-                for pid, process in list(processes.items()):
-                    if not process.is_alive():
-                        del processes[pid]
-                        if process.exitcode != 0 and remaining:
-                            restarts += 1
-                            if restarts > 2 * jobs + len(tasks):
-                                raise GraderError("batch job processes keep ending "
-                                                  f"(last exit status {process.exitcode})")
-                            todo.put(None)  # the dead job never took its stop signal
-                            start()
-                if not processes:  # every job ended, and what is left was never started
+                # Read only once ``done`` is quiet: what a dead job sent before dying is in by then.
+                yield from _deaths(events, holding, remaining, tasks)
+                if not template.is_alive():  # every job ended, and what is left was never started
                     for index in sorted(remaining):
                         yield _lost(tasks[index], None)
                     remaining.clear()
@@ -116,24 +156,30 @@ def outcomes(tasks: list[Task], jobs: int) -> Iterator[Outcome]:
                 holding.pop(pid, None)
                 remaining.discard(index)
                 yield outcome
+        # Every task is done: the jobs are taking their stop signals, and the template then
+        # closes the sandboxes (removing their scratch folders) unless it is killed first.
+        template.join(timeout=STOP_SECONDS)
     finally:
-        for process in processes.values():
-            process.kill()
-        for process in processes.values():
-            process.join()
-        for channel in (todo, done):
+        template.kill()
+        template.join()
+        for channel in (todo, done, events):
             channel.cancel_join_thread()
             channel.close()
 
 
-def _reap(processes: dict[int, Any], holding: dict[int, int], remaining: set[int],
-          tasks: list[Task]) -> Iterator[Outcome]:
-    """Grader-error outcomes for the tasks held by job processes that have died."""
-    for pid, process in processes.items():
-        if not process.is_alive() and pid in holding:
+def _deaths(events: Any, holding: dict[int, int], remaining: set[int], tasks: list[Task]) -> Iterator[Outcome]:
+    """Grader-error outcomes for the tasks held by job processes that the template saw die."""
+    while True:
+        try:
+            kind, pid, exitcode = events.get_nowait()
+        except queue.Empty:
+            return
+        if kind == "gave-up":
+            raise GraderError(f"batch job processes keep ending (last exit status {exitcode})")
+        if holding.get(pid) in remaining:
             index = holding.pop(pid)
             remaining.discard(index)
-            yield _lost(tasks[index], process.exitcode)
+            yield _lost(tasks[index], exitcode)
 
 
 def _lost(task: Task, exitcode: int | None) -> Outcome:

@@ -39,6 +39,11 @@ def sandbox(assignment: AssignmentConfig) -> Sandbox:
     return boxes[_key(assignment)]
 
 
+def adopt(assignment: AssignmentConfig, box: Sandbox) -> None:
+    """Make ``box`` this thread's sandbox for ``assignment`` (a job forked with one ready)."""
+    _local.__dict__.setdefault("boxes", {})[_key(assignment)] = box
+
+
 def discard(assignment: AssignmentConfig) -> None:
     """Stop this thread's sandbox for ``assignment``; the next :func:`sandbox` starts a fresh one."""
     box = _local.__dict__.get("boxes", {}).pop(_key(assignment), None)

@@ -11,6 +11,7 @@ spawns a new worker (about 20 ms) and carries on.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -185,6 +186,32 @@ class Sandbox:
         self._control = parent_end
         self._workers: list[Worker] = []
         self._layers: tuple[str, ...] | None = None
+        self._owner = True
+
+    def share(self) -> "Sandbox":
+        """Another sandbox served by this one's zygote: its own control channel, scratch folder and workers.
+
+        For job processes forked from one process: N jobs then cost one zygote (one torch
+        import), not N. Closing a share kills its workers and leaves the zygote running;
+        closing this sandbox ends the zygote, and with it every share.
+
+        >>> with Sandbox() as box:                                       # doctest: +SKIP
+        ...     job_box = box.share()
+        """
+        share = copy.copy(self)
+        share._scratch = Path(tempfile.mkdtemp(prefix="grader-"))
+        share._root = share._scratch / "root"
+        share._root.mkdir()
+        share._control, zygote_end = socket.socketpair()
+        try:
+            # No reply: the zygote may still be importing torch, and need not be waited for.
+            socket.send_fds(self._control, [json.dumps({"op": "attach"}).encode() + b"\n"], [zygote_end.fileno()])
+        except OSError as exc:
+            raise SandboxError(f"the sandbox could not be shared: {exc}") from exc
+        finally:
+            zygote_end.close()
+        share._workers, share._layers, share._owner = [], None, False
+        return share
 
     def spawn(self, submission: Path, provided: tuple[Path, ...] = (), cpu_seconds: int = 120,
               timeout: float = 60.0) -> Worker:
@@ -232,10 +259,13 @@ class Sandbox:
         return self._layers
 
     def close(self) -> None:
-        """Kill every worker and the zygote, and remove the scratch folders."""
+        """Kill every worker and the zygote (a share: its workers only), and remove the scratch folders."""
         for worker in self._workers:
             worker.kill()
         self._control.close()
+        if not self._owner:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            return
         try:
             os.killpg(self._process.pid, signal.SIGKILL)
         except ProcessLookupError:

@@ -18,6 +18,12 @@ and a pidfd of the worker, with which the parent kills it without any race on re
 Forking happens before any torch operation has started a thread pool, which keeps it safe.
 The assignment's ``preload`` modules (torchvision, say) are imported once the first worker
 is out, so that import overlaps with that worker's checks.
+
+One zygote may serve several parents (the job processes of a batch, forked from one
+process): ``{"op": "attach"}`` with a socket attached (SCM_RIGHTS) opens another control
+channel, served like the first. When a channel closes (its parent ended, perhaps killed),
+the keepers of its workers that are still alive are told to kill them; the zygote ends
+when its last channel closes.
 """
 
 from __future__ import annotations
@@ -25,10 +31,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
-from typing import BinaryIO, NoReturn
+from typing import NoReturn
 
 import numpy as np  # noqa: F401  (imported so every worker starts with it loaded)
 import torch
@@ -145,11 +152,13 @@ def _kill_worker_with_parent(worker: int, zygote: int) -> None:
         kill_worker(signal.SIGTERM, None)
 
 
-def _spawn(control: socket.socket, stream: BinaryIO, request: dict, zygote: int) -> None:
-    """Fork a keeper for one spawn request and hand the parent its worker.
+def _spawn(control: socket.socket, channels: list[socket.socket], held: list[int], request: dict,
+           zygote: int) -> int | None:
+    """Fork a keeper for one spawn request on ``control`` and hand the parent its worker.
 
-    The keeper closes the zygote's control socket (and the file reading it): a worker
-    holding it could answer the parent's spawn requests in the zygote's name.
+    Returns a pidfd of the keeper (None where there are none). The keeper closes every
+    control channel of the zygote (a worker holding one could answer spawn requests in
+    the zygote's name) and the pidfds of the other keepers (``held``).
     """
     plan = confine.Plan(**request["plan"])
     parent_end, child_end = socket.socketpair()
@@ -157,8 +166,10 @@ def _spawn(control: socket.socket, stream: BinaryIO, request: dict, zygote: int)
     keeper = os.fork()
     if keeper == 0:
         try:
-            stream.close()
-            control.close()
+            for channel in channels:
+                channel.close()
+            for pidfd in held:
+                os.close(pidfd)
             parent_end.close()
             os.close(report_read)
             _keep(child_end, plan, report_write, zygote)
@@ -166,6 +177,8 @@ def _spawn(control: socket.socket, stream: BinaryIO, request: dict, zygote: int)
             os._exit(0)
     child_end.close()
     os.close(report_write)
+    # Opened before the keeper can end: a keeper's pid is reused once it is reaped.
+    keeper_fd = os.pidfd_open(keeper) if hasattr(os, "pidfd_open") else None
     with os.fdopen(report_read, "rb") as pipe:
         data = pipe.read()
     reply = {"keeper": keeper, **json.loads(data)} if data else {"keeper": keeper, "pid": keeper, "tree": False}
@@ -175,23 +188,64 @@ def _spawn(control: socket.socket, stream: BinaryIO, request: dict, zygote: int)
     parent_end.close()
     if pidfd is not None:
         os.close(pidfd)
+    return keeper_fd
+
+
+def _end_keepers(keepers: list[int]) -> None:
+    """Tell the keepers still alive to kill their workers (SIGTERM: see :func:`_kill_worker_with_parent`)."""
+    for pidfd in keepers:
+        try:
+            signal.pidfd_send_signal(pidfd, signal.SIGTERM)
+        except ProcessLookupError:
+            pass  # that worker and its keeper are already gone
+        os.close(pidfd)
+
+
+def _living(keepers: list[int]) -> list[int]:
+    """The pidfds of keepers still running; the others are closed (a pidfd reads ready once its process ends)."""
+    ended = set(select.select(keepers, [], [], 0)[0]) if keepers else set()
+    for pidfd in ended:
+        os.close(pidfd)
+    return [pidfd for pidfd in keepers if pidfd not in ended]
 
 
 def main(fd: int, preload: list[str]) -> None:
     die_with_parent()
-    control = socket.socket(fileno=fd)
     # Keepers are reaped automatically; the parent watches workers through their sockets.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     # Ctrl-C in the terminal reaches the whole foreground group; the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    stream = control.makefile("rb")
     zygote = os.getpid()
-    for line in stream:
-        _spawn(control, stream, json.loads(line), zygote)
-        # Preloading after the first worker is out overlaps the import with its work;
-        # workers forked later start with the modules loaded.
-        while preload:
-            importlib.import_module(preload.pop(0))
+    # Each control channel: the bytes of a request not yet complete, and the pidfds of its keepers.
+    pending: dict[socket.socket, bytes] = {socket.socket(fileno=fd): b""}
+    keepers: dict[socket.socket, list[int]] = {channel: [] for channel in pending}
+    while pending:
+        for channel in select.select(list(pending), [], [])[0]:
+            data, fds, _, _ = socket.recv_fds(channel, 1 << 16, 1)
+            if not data:
+                for extra in fds:
+                    os.close(extra)
+                del pending[channel]
+                _end_keepers(keepers.pop(channel))
+                channel.close()
+                continue
+            pending[channel] += data
+            while b"\n" in pending[channel]:
+                line, pending[channel] = pending[channel].split(b"\n", 1)
+                request = json.loads(line)
+                if request.get("op") == "attach" and fds:
+                    attached = socket.socket(fileno=fds.pop())
+                    pending[attached], keepers[attached] = b"", []
+                    continue
+                held = [pidfd for fds_of_channel in keepers.values() for pidfd in fds_of_channel]
+                keeper = _spawn(channel, list(pending), held, request, zygote)
+                keepers[channel] = _living(keepers[channel]) + ([keeper] if keeper is not None else [])
+                # Preloading after the first worker is out overlaps the import with its work;
+                # workers forked later start with the modules loaded.
+                while preload:
+                    importlib.import_module(preload.pop(0))
+            for extra in fds:
+                os.close(extra)
 
 
 if __name__ == "__main__":

@@ -283,3 +283,45 @@ def test_a_grader_error_on_one_submission_is_recorded_and_the_batch_goes_on(tmp_
     assert table["unlucky"]["grader_errors"] == "1" and float(table["unlucky"]["total"]) < 35
     page = (tmp_path / "out" / "summary.html").read_text()
     assert "a bug in the grader, not in the submission" in page
+
+
+def test_a_job_process_killed_midway_costs_only_the_entry_it_held(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    materialize(FIXTURES / "basics" / "alt_correct", root / "s0")
+    # The next ones loop until their time limit: both jobs are surely busy when one is killed.
+    for number in (1, 2, 3):
+        materialize(FIXTURES / "basics" / "endless_loop", root / f"s{number}")
+    out = tmp_path / "out"
+    mark = f"grader-batch-test-{os.getpid()}-{time.time()}"
+    process = start_cli("batch", root, "--assignment", "basics", "--out", out, "--jobs", "2", *TIMEOUT,
+                        env={"GRADER_TEST_MARK": mark})
+    deadline = time.monotonic() + 120
+    while not list(out.glob(f"*/{RECORD_NAME}")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    jobs = _job_processes(mark)
+    assert len(jobs) == 2, f"expected two job processes, found {jobs}"
+    os.kill(jobs[0], signal.SIGKILL)
+    run = finish(process, None, timeout=120)
+    assert run.returncode == 0, run.stderr
+    table = rows(out)
+    assert len(table) == 4
+    errors = [name for name, row in table.items() if row["status"] == "error"]
+    assert len(errors) == 1, table
+    assert "the batch job process grading this submission was killed by signal 9" in table[errors[0]]["reason"]
+    assert all(row["status"] == "graded" for name, row in table.items() if name not in errors)
+    assert not _processes_with(mark)
+
+
+def _job_processes(mark: str) -> list[int]:
+    """The batch's job processes: forked by the template, so both they and their parent run spawn_main."""
+    def command(pid: int | str) -> bytes:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return b""
+
+    def parent(pid: int) -> int:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+    return sorted(pid for pid in _processes_with(mark)
+                  if b"spawn_main" in command(pid) and b"spawn_main" in command(parent(pid)))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import select
 import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from grader.errors import CallTimedOut, WorkerLost
+from grader.errors import CallTimedOut, SandboxError, WorkerLost
+from grader.sandbox import codec
 from grader.sandbox.client import Sandbox, copy_submission
 from grader.sandbox.codec import Handle, Opaque
 
@@ -187,6 +189,28 @@ def test_closing_the_sandbox_ends_every_process(submission: Path) -> None:
                 os.kill(pid, 0)
                 time.sleep(0.02)
 
+
+
+def test_shares_of_one_zygote_have_their_own_workers_ended_with_their_channel(submission: Path) -> None:
+    """The jobs of a batch share one zygote; a job that dies takes its workers with it."""
+    box = Sandbox()
+    shares = [box.share() for _ in range(3)]
+    workers = [share.spawn(submission) for share in shares]
+    for worker in workers:
+        assert worker.request({"op": "import", "module": "student"}, timeout=30)["stdout"] == "imported\n"
+    shares[0].close()
+    assert call(workers[1], "double", torch.ones(2))["value"].tolist() == [2.0, 2.0]
+    # A job killed outright: its end of the channel closes, and its worker is stuck in a loop.
+    codec.write_message(workers[1].sock, {"op": "call", "module": "student", "function": "spin", "args": [],
+                                          "kwargs": {}, "watch": []})
+    shares[1]._control.close()
+    assert workers[1].pidfd is not None
+    assert select.select([workers[1].pidfd], [], [], 5)[0], "a worker of a closed channel kept running"
+    assert box.spawn(submission).request({"op": "import", "module": "student"}, timeout=30)["ok"]
+    box.close()
+    with pytest.raises(SandboxError):
+        shares[2].spawn(submission)
+    assert select.select([workers[2].pidfd], [], [], 5)[0], "a share's worker outlived its zygote"
 
 def test_preloaded_modules_are_loaded_in_workers_forked_after_the_first(tmp_path: Path) -> None:
     (tmp_path / "probe.py").write_text("import sys\n\ndef loaded():\n    return 'colorsys' in sys.modules\n")
