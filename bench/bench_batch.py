@@ -1,12 +1,14 @@
 """Benchmark: ``grader batch`` against one ``grader grade`` process per submission.
 
-    python bench/bench_batch.py [--submissions 40] [--per-process 10] [--keep DIR]
+    python bench/bench_batch.py [--submissions 40] [--per-process 10] [--rounds 3] [--keep DIR]
 
 Builds N synthetic ``basics`` submissions, a mix of correct ones (the reference, and the
 ``alt_correct`` fixture written differently) and catalogued mistakes (the reference with one
 function replaced by a buggy variant, as ``grader validate`` makes them), then grades them:
 
-1. ``grader batch --jobs 1``, 2. ``grader batch --jobs 2`` (each into a fresh OUT),
+1. ``grader batch --jobs 1``, 2. ``grader batch --jobs 2`` (each into a fresh OUT), the
+   pair ``--rounds`` times, alternating: a shared machine's speed drifts by 10% over minutes,
+   and alternating pairs, with the median of their ratios, keeps that drift out of the ratio;
 3. the same ``--jobs 2`` batch again (everything unchanged: the resume path),
 4. one ``grader grade`` process per submission, one after the other, on ``--per-process``
    of the submissions evenly spaced (the same mix), scaled to submissions per minute.
@@ -24,6 +26,7 @@ import argparse
 import csv
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -115,6 +118,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--per-process", type=int, default=10, help="submissions graded one process each")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating --jobs 1 / --jobs 2 pairs")
     parser.add_argument("--keep", type=Path, help="build and grade in this folder, and keep it")
     args = parser.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-batch-"))
@@ -131,9 +135,14 @@ def main() -> int:
     correct = sum(k in ("reference", "alt_correct") for k in kinds)
     print(f"{count} basics submissions ({correct} correct, {count - correct} with a catalogued mistake) "
           f"in {root}; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} before")
-    jobs1 = batch(root, work / "out1", 1, count)
-    jobs2 = batch(root, work / "out2", 2, count)
+    pairs = []
+    for _ in range(args.rounds):
+        for out in (work / "out1", work / "out2"):
+            shutil.rmtree(out, ignore_errors=True)
+        pairs.append((batch(root, work / "out1", 1, count), batch(root, work / "out2", 2, count)))
     resume = batch(root, work / "out2", 2, count)
+    jobs1 = statistics.median(one for one, _ in pairs)
+    jobs2 = statistics.median(two for _, two in pairs)
     # Evenly spaced through the 40, so the subset has the same mix of cheap and costly mistakes.
     folders = sorted(root.iterdir())
     subset = folders[:: max(1, len(folders) // args.per_process)][: args.per_process]
@@ -150,17 +159,20 @@ def main() -> int:
         "batch --jobs 2": 60 * count / jobs2,
         "one grade process each": 60 * len(subset) / processes,
     }
-    print(f"{'run':<26} {'submissions':>11} {'seconds':>8} {'per minute':>11}")
+    for number, (one, two) in enumerate(pairs, 1):
+        print(f"round {number}: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s: {one / two:.2f}x")
+    print(f"{'run':<26} {'submissions':>11} {'seconds':>8} {'per minute':>11}   (medians of {len(pairs)} rounds)")
     print(f"{'batch --jobs 1':<26} {count:>11} {jobs1:>8.1f} {rate['batch --jobs 1']:>11.1f}")
     print(f"{'batch --jobs 2':<26} {count:>11} {jobs2:>8.1f} {rate['batch --jobs 2']:>11.1f}")
     print(f"{'batch --jobs 2, resumed':<26} {count:>11} {resume:>8.1f} {'(nothing to regrade)':>11}")
     print(f"{'one grade process each':<26} {len(subset):>11} {processes:>8.1f} {rate['one grade process each']:>11.1f}"
           f"   ({len(subset)} of the {count}, evenly spaced: the same mix; rate scaled)")
     versus = rate["batch --jobs 1"] / rate["one grade process each"]
-    jobs = rate["batch --jobs 2"] / rate["batch --jobs 1"]
+    jobs = statistics.median(one / two for one, two in pairs)
     print(f"batch --jobs 1 vs one process per submission: {versus:.2f}x "
           f"({'meets' if versus >= TARGET_VS_PROCESSES else 'MISSES'} the {TARGET_VS_PROCESSES}x target)")
-    print(f"batch --jobs 2 vs --jobs 1: {jobs:.2f}x ({'meets' if jobs >= TARGET_JOBS else 'MISSES'} the "
+    print(f"batch --jobs 2 vs --jobs 1: {jobs:.2f}x, the median of the rounds' ratios "
+          f"({'meets' if jobs >= TARGET_JOBS else 'MISSES'} the "
           f"{TARGET_JOBS}x target); load average {os.getloadavg()[0]:.1f} after")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

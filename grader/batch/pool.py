@@ -66,7 +66,9 @@ def _template_main(todo: Any, done: Any, events: Any, config_path: Path, assignm
         running: dict[int, Any] = {}  # sentinel -> (job process, index of its sandbox)
 
         def fork(slot: int) -> None:
-            process = forking.Process(target=_job_main, args=(todo, done, assignment, boxes[slot]), daemon=True)
+            others = [zygote, *(box for number, box in enumerate(boxes) if number != slot)]
+            process = forking.Process(target=_job_main, args=(todo, done, assignment, boxes[slot], others),
+                                      daemon=True)
             process.start()
             running[process.sentinel] = (process, slot)
 
@@ -93,12 +95,18 @@ def _template_main(todo: Any, done: Any, events: Any, config_path: Path, assignm
         zygote.close()
 
 
-def _job_main(todo: Any, done: Any, assignment: Any, box: Any) -> None:
-    """The loop of one (forked) job process: take a task, say so, grade it, send the outcome."""
+def _job_main(todo: Any, done: Any, assignment: Any, box: Any, others: list[Any]) -> None:
+    """The loop of one (forked) job process: take a task, say so, grade it, send the outcome.
+
+    ``box`` is its share of the sandbox; ``others``, the other jobs' shares and the zygote's
+    own channel, came with the fork and are let go at once.
+    """
     from grader.batch import sandboxes
     from grader.batch.job import grade_entry
 
     _die_with_parent()
+    for other in others:
+        other.disown()
     sandboxes.adopt(assignment, box)
     try:
         while (item := todo.get()) is not None:

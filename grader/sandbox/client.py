@@ -246,6 +246,15 @@ class Sandbox:
         self._workers = [w for w in self._workers if w.alive] + [worker]
         return worker
 
+    def disown(self) -> None:
+        """Close this process's end of the control channel, and nothing else.
+
+        For a process forked with sandboxes it will not use (a batch job, from the process
+        holding every job's share): the zygote sees a channel close only once no process
+        holds it, and only then ends the workers of a job that died.
+        """
+        self._control.close()
+
     def isolation(self) -> tuple[str, ...]:
         """The confinement layers a worker gets on this machine (asked once, of a probe worker)."""
         if self._layers is None:
