@@ -9,8 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import pytest
 from conftest import REPO
@@ -120,22 +121,26 @@ def probe(sandbox: Sandbox, tmp_path: Path):  # type: ignore[no-untyped-def]
     worker.kill()
 
 
-@needs_root
-def test_no_tcp_or_udp_leaves_the_worker_not_even_to_loopback(probe) -> None:  # type: ignore[no-untyped-def]
+@contextmanager
+def loopback_listeners() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A TCP server and a UDP socket listening on loopback (the UDP one times out in 0.5 s)."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen()
     listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listener.bind(("127.0.0.1", 0))
     listener.settimeout(0.5)
-    try:
+    with server, listener:
+        yield server, listener
+
+
+@needs_root
+def test_no_tcp_or_udp_leaves_the_worker_not_even_to_loopback(probe) -> None:  # type: ignore[no-untyped-def]
+    with loopback_listeners() as (server, listener):
         assert probe("tcp", server.getsockname()[1])["value"].startswith("refused")
         probe("udp", listener.getsockname()[1])
         with pytest.raises(socket.timeout):
             listener.recvfrom(16)
-    finally:
-        server.close()
-        listener.close()
 
 
 def test_a_huge_file_cannot_be_written(probe) -> None:  # type: ignore[no-untyped-def]

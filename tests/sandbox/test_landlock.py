@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from conftest import REPO
-from test_confine import PROBE, running, wait_until
+from test_confine import PROBE, loopback_listeners, running, wait_until
 
 from grader.sandbox import landlock, seccomp
 from grader.sandbox.client import Sandbox, sandbox_for
@@ -30,19 +30,6 @@ needs_seccomp = pytest.mark.skipif(not sys.platform.startswith("linux") or platf
                                    reason="the seccomp filter is written for Linux on x86_64 and aarch64")
 
 MORE = '''
-def reach(kind, port):
-    import socket
-    try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
-        s.settimeout(2)
-        if kind == "tcp":
-            s.connect(("127.0.0.1", port))
-        else:
-            s.sendto(b"leak", ("127.0.0.1", port))
-        return "reached"
-    except OSError as exc:
-        return f"refused: {exc.strerror}"
-
 def unix_sockets():
     import socket
     left, right = socket.socketpair()
@@ -154,20 +141,11 @@ def test_the_fallback_stands_in_for_namespaces_and_view(fallback: Sandbox) -> No
 
 @needs_landlock
 def test_no_tcp_or_udp_to_loopback_but_unix_sockets_work(probe: Callable[..., Any]) -> None:
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.settimeout(0.5)
-    try:
-        assert probe("reach", "tcp", server.getsockname()[1]) == "refused: Operation not permitted"
-        assert probe("reach", "udp", listener.getsockname()[1]) == "refused: Operation not permitted"
+    with loopback_listeners() as (server, listener):
+        assert probe("tcp", server.getsockname()[1]) == f"refused: {errno.EPERM}"
+        assert probe("udp", listener.getsockname()[1]) == f"refused: {errno.EPERM}"
         with pytest.raises(socket.timeout):
             listener.recvfrom(16)
-    finally:
-        server.close()
-        listener.close()
     assert probe("unix_sockets") == "ping"
 
 
