@@ -24,17 +24,17 @@ PROBE = '''
 import socket
 
 def tcp(port):
-    s = socket.socket()
-    s.settimeout(2)
     try:
+        s = socket.socket()
+        s.settimeout(2)
         s.connect(("127.0.0.1", port))
         return "connected"
     except OSError as exc:
         return f"refused: {exc.errno}"
 
 def udp(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.sendto(b"leak", ("127.0.0.1", port))
         return "sent"
     except OSError as exc:
