@@ -221,7 +221,10 @@ def main(fd: int, preload: list[str]) -> None:
     keepers: dict[socket.socket, list[int]] = {channel: [] for channel in pending}
     while pending:
         for channel in select.select(list(pending), [], [])[0]:
-            data, fds, _, _ = socket.recv_fds(channel, 1 << 16, 1)
+            try:
+                data, fds, _, _ = socket.recv_fds(channel, 1 << 16, 1)
+            except ConnectionResetError:  # a parent killed with a reply unread: its channel is closed
+                data, fds = b"", []
             if not data:
                 for extra in fds:
                     os.close(extra)

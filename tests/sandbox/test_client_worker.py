@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import time
@@ -207,6 +208,16 @@ def test_shares_of_one_zygote_have_their_own_workers_ended_with_their_channel(su
     assert workers[1].pidfd is not None
     assert select.select([workers[1].pidfd], [], [], 5)[0], "a worker of a closed channel kept running"
     assert box.spawn(submission).request({"op": "import", "module": "student"}, timeout=30)["ok"]
+    # A job killed before it read the zygote's reply: the zygote reads a reset, and goes on.
+    unread = box.share()
+    folder = unread._scratch / "w-unread"
+    copy_submission(submission, folder)
+    plan = {"folder": str(folder), "root": str(unread._root), "cpu_seconds": 30}
+    unread._control.sendall(json.dumps({"op": "spawn", "plan": plan}).encode() + b"\n")
+    assert select.select([unread._control], [], [], 30)[0], "the zygote never answered"
+    unread._control.close()
+    for _ in range(2):  # the first may be served in the same round as the reset is seen
+        assert box.spawn(submission).request({"op": "import", "module": "student"}, timeout=30)["ok"]
     box.close()
     with pytest.raises(SandboxError):
         shares[2].spawn(submission)
