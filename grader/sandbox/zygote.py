@@ -184,7 +184,10 @@ def _spawn(control: socket.socket, channels: list[socket.socket], held: list[int
     reply = {"keeper": keeper, **json.loads(data)} if data else {"keeper": keeper, "pid": keeper, "tree": False}
     pidfd = os.pidfd_open(reply["pid"]) if hasattr(os, "pidfd_open") else None
     fds = [parent_end.fileno()] + ([pidfd] if pidfd is not None else [])
-    socket.send_fds(control, [json.dumps(reply).encode() + b"\n"], fds)
+    try:
+        socket.send_fds(control, [json.dumps(reply).encode() + b"\n"], fds)
+    except OSError:
+        pass  # the parent died waiting (a batch job killed): its channel's end ends this worker
     parent_end.close()
     if pidfd is not None:
         os.close(pidfd)

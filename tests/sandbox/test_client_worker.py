@@ -216,6 +216,10 @@ def test_shares_of_one_zygote_have_their_own_workers_ended_with_their_channel(su
     unread._control.sendall(json.dumps({"op": "spawn", "plan": plan}).encode() + b"\n")
     assert select.select([unread._control], [], [], 30)[0], "the zygote never answered"
     unread._control.close()
+    # One killed before the zygote could even answer.
+    gone = box.share()
+    gone._control.sendall(json.dumps({"op": "spawn", "plan": {**plan, "root": str(gone._root)}}).encode() + b"\n")
+    gone._control.close()
     for _ in range(2):  # the first may be served in the same round as the reset is seen
         assert box.spawn(submission).request({"op": "import", "module": "student"}, timeout=30)["ok"]
     box.close()
