@@ -243,7 +243,7 @@ def main(fd: int, preload: list[str]) -> None:
                     attached = socket.socket(fileno=fds.pop())
                     pending[attached], keepers[attached] = b"", []
                     continue
-                held = [pidfd for fds_of_channel in keepers.values() for pidfd in fds_of_channel]
+                held = [pidfd for pidfds in keepers.values() for pidfd in pidfds]
                 keeper = _spawn(channel, list(pending), held, request, zygote)
                 keepers[channel] = _living(keepers[channel]) + ([keeper] if keeper is not None else [])
                 # Preloading after the first worker is out overlaps the import with its work;
