@@ -19,8 +19,8 @@
 
 Everything the student's code can cause is a ``StudentFailure`` and becomes a failed
 check whose ``outcome`` names what happened (``crash``, ``timeout``, ...: the name reports
-and results.json carry); everything else is a ``GraderError``, reported as such and never charged to the
-student. ``ProtocolError`` is a ``SandboxError`` when raised while talking to our own code,
+and results.json carry); everything else is a ``GraderError``, reported as such and never
+charged to the student. ``ProtocolError`` is a ``SandboxError`` when raised while talking to our own code,
 but the client maps a malformed reply to ``BadReturn`` (the child is untrusted, so a
 garbled reply is the submission's doing).
 """

@@ -23,16 +23,7 @@ from grader import __version__
 from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
 from grader.checks.core import CheckFailed, CheckSpec, Context, Student
 from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig
-from grader.errors import (
-    AbortCheck,
-    CallTimedOut,
-    MissingPiece,
-    ResourceLimit,
-    StudentCrash,
-    StudentFailure,
-    TimeBudgetSpent,
-    WorkerLost,
-)
+from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent, WorkerLost
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
 from grader.sandbox.client import Sandbox
@@ -200,7 +191,7 @@ def _abort_feedback(failure: StudentFailure, context: Context) -> tuple[Feedback
         summary = f"{last[0]}() raised {failure}"
     elif last and not isinstance(failure, TimeBudgetSpent) and not summary.startswith(last[0]):
         summary = f"{last[0]}() {summary}"
-    elif not last and type(failure) in (WorkerLost, CallTimedOut, ResourceLimit):
+    elif not last and isinstance(failure, WorkerLost) and not isinstance(failure, TimeBudgetSpent):
         summary = f"importing {context.exercise.file} {summary}"
     missing = isinstance(failure, (MissingPiece, TimeBudgetSpent))
     mistake = context.crash_mistake(last[0], failure) if isinstance(failure, StudentCrash) and last else None

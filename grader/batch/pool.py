@@ -19,20 +19,18 @@ with a fresh sandbox, for the rest.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import multiprocessing
 import multiprocessing.connection
 import os
 import queue
 import signal
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from grader.batch.tasks import Outcome, Task, error_record
 from grader.errors import GraderError
+from grader.sandbox.linux import die_with_parent
 
 POLL_SECONDS = 0.5
 STOP_SECONDS = 10.0
@@ -52,7 +50,7 @@ def _template_main(todo: Any, done: Any, events: Any, config_path: Path, assignm
 
     # Ctrl-C reaches the whole foreground group; the batch process decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
     assignment = config(config_path).assignments[assignment_id]
     # The zygote imports torch in a process of its own while this one imports the grader;
     # each job gets a share of it (``Sandbox.share``).
@@ -104,7 +102,7 @@ def _job_main(todo: Any, done: Any, assignment: Any, box: Any, others: list[Any]
     from grader.batch import sandboxes
     from grader.batch.job import grade_entry
 
-    _die_with_parent()
+    die_with_parent()
     for other in others:
         other.disown()
     sandboxes.adopt(assignment, box)
@@ -115,13 +113,6 @@ def _job_main(todo: Any, done: Any, assignment: Any, box: Any, others: list[Any]
             done.put(("done", os.getpid(), index, grade_entry(task)))
     finally:
         sandboxes.close_all()
-
-
-def _die_with_parent() -> None:
-    """Linux: be killed when the parent process dies, even by SIGKILL (PR_SET_PDEATHSIG)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
 
 
 def outcomes(tasks: list[Task], jobs: int) -> Iterator[Outcome]:

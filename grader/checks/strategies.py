@@ -24,8 +24,9 @@ def tensors(shape: tuple[int, ...], limit: float = 2.0, step: float = 0.25) -> s
 
     Drawn as integers and scaled once per tensor, which is twice as fast as mapping every
     element and draws the very same values. Strategies are cached: composite strategies ask
-    for the same shapes again and again, and a new strategy object is validated anew. ``fill=nothing`` keeps every element drawn
-    (hypothesis would otherwise repeat one value over most of the tensor).
+    for the same shapes again and again, and a new strategy object is validated anew.
+    ``fill=nothing`` keeps every element drawn (hypothesis would otherwise repeat one value
+    over most of the tensor).
     """
     n = int(limit / step)
     return hnp.arrays(np.int32, shape, elements=st.integers(-n, n), fill=st.nothing()).map(

@@ -166,10 +166,7 @@ class Sandbox:
         self.memory_mb, self.processes, self.isolate = memory_mb, processes, isolate
         self.namespaces = namespaces
         parent_end, child_end = socket.socketpair()
-        self._scratch = Path(tempfile.mkdtemp(prefix="grader-"))
-        # The empty folder each worker builds its private file-system view on.
-        self._root = self._scratch / "root"
-        self._root.mkdir()
+        self._scratch, self._root = _scratch_folders()
         try:
             self._process = subprocess.Popen(
                 [sys.executable, "-I", "-m", "grader.sandbox.zygote", str(child_end.fileno()), *preload],
@@ -199,9 +196,7 @@ class Sandbox:
         ...     job_box = box.share()
         """
         share = copy.copy(self)
-        share._scratch = Path(tempfile.mkdtemp(prefix="grader-"))
-        share._root = share._scratch / "root"
-        share._root.mkdir()
+        share._scratch, share._root = _scratch_folders()
         share._control, zygote_end = socket.socketpair()
         try:
             # No reply: the zygote may still be importing torch, and need not be waited for.
@@ -289,6 +284,14 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _scratch_folders() -> tuple[Path, Path]:
+    """A fresh scratch folder for a sandbox's workers, and the empty folder inside it that
+    each worker builds its private file-system view on."""
+    scratch = Path(tempfile.mkdtemp(prefix="grader-"))
+    (scratch / "root").mkdir()
+    return scratch, scratch / "root"
 
 
 def sandbox_for(assignment: AssignmentConfig, *, namespaces: bool = True) -> Sandbox:
