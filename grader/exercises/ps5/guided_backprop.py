@@ -3,8 +3,12 @@
 No weights are ever downloaded: the checks build models with seeded random weights, in the
 worker for the student and here for the reference, from the same spec. Public checks cover
 loading the model offline, preprocessing (against torchvision's own transforms, with a
-tolerance that admits either way of resizing), replacing every ReLU (nested and shared ones
-included), the shape of the gradient and its image. Hidden: guided gradients equal the
+tolerance that admits either way of resizing), replacing every ReLU (nested ones, and one
+module called several times in a forward pass as in ResNet's blocks), the shape of the
+gradient and its image. A ReLU module registered under two names is never drawn: ResNet-50
+has none, the sheet does not ask for it, and the usual correct solutions (recursing over
+``named_children()``, or ``named_modules()`` with ``setattr`` on the parent) visit such a
+module once. Hidden: guided gradients equal the
 reference's on small random CNNs and on a random ResNet-50.
 """
 
@@ -26,13 +30,15 @@ LOAD, PREPROCESS, REPLACE, GRADIENTS, TO_IMAGE = (
 IMAGE = "dog_and_cat.png"
 TARGET = 243
 
-# A small CNN with a nested ReLU and a ReLU module used twice ("1" again as "3").
+# A small CNN with a ReLU at the top and a nested one.
 SMALL_CNN = {"seed": 0, "root": ["Sequential",
                                  ["Conv2d", 3, 4, 3, {"padding": 1}], ["ReLU"],
                                  ["Sequential", ["Conv2d", 4, 4, 3, {"padding": 1}], ["ReLU"]],
-                                 ["Shared", "1"],
                                  ["AdaptiveAvgPool2d", 1], ["Flatten"], ["Linear", 4, 300]]}
 RESNET50 = {"seed": 0, "root": ["torchvision", "resnet50"]}
+# ResNet-18's blocks call their one ReLU module twice; on "meta", without weights: the check
+# only reads which modules the model holds.
+RESNET18_META = {"seed": 0, "device": "meta", "root": ["torchvision", "resnet18"]}
 
 
 def small_input(seed: int, side: int = 12) -> torch.Tensor:
@@ -82,19 +88,21 @@ def preprocess_imagenet(ctx: Context) -> None:
                           f"difference per channel {[round(float(c), 3) for c in channel]}")
 
 
-@check("replace_relus_everywhere", "replace_relus replaces every nn.ReLU, nested and shared ones included, by GuidedReLU")
+@check("replace_relus_everywhere",
+       "replace_relus replaces every nn.ReLU by GuidedReLU: nested ones, and ones a block calls twice")
 def replace_relus_everywhere(ctx: Context) -> None:
-    model = replaced(ctx, SMALL_CNN)
-    text = ctx.student.call_method(model, "__repr__", Call(()))
-    remaining = len(re.findall(r"(?<!Guided)ReLU\(", str(text)))
-    if remaining or "GuidedReLU" not in str(text):
-        raise CheckFailed(Feedback(
-            summary=f"after replace_relus() the model still has {remaining} nn.ReLU module(s)"
-            if remaining else "replace_relus() put no GuidedReLU into the model",
-            input=f"model = {Call((Built(SMALL_CNN),), {}, ('model',)).describe().removeprefix('model = ')}",
-            details=tuple(str(text).splitlines()[:14]), reproduce=ctx.reproduce,
-            hint="Walk model.named_modules() (nested modules too) and set the GuidedReLU on each parent "
-                 "with setattr; a ReLU registered under two names must be replaced under both."))
+    for spec in (SMALL_CNN, RESNET18_META):
+        model = replaced(ctx, spec)
+        text = str(ctx.student.call_method(model, "__repr__", Call(())))
+        remaining = len(re.findall(r"(?<!Guided)ReLU\(", text))
+        if remaining or "GuidedReLU" not in text:
+            raise CheckFailed(Feedback(
+                summary=f"after replace_relus() the model still has {remaining} nn.ReLU module(s)"
+                if remaining else "replace_relus() put no GuidedReLU into the model",
+                input=Call((Built(spec),), {}, ("model",)).describe(),
+                details=tuple(text.splitlines()[:14]), reproduce=ctx.reproduce,
+                hint="Walk model.named_modules() (nested modules too) and set the GuidedReLU on each "
+                     "ReLU's parent with setattr(parent, name, GuidedReLU())."))
 
 
 @check("gradient_shape_and_image", "guided_gradients is shaped like x; gradient_to_image gives an (H, W, 3) image in [0, 1]")

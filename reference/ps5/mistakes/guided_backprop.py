@@ -3,11 +3,7 @@
 
 What the checks need to tell them apart from the reference: a model with ReLUs below the
 top level (``replace_top_level_only``; ResNet-50 has one at the top and the rest in its
-blocks); a model with one ReLU module registered under two names in the same container,
-e.g. ``Sequential(conv, relu, conv, <the same relu>)``
-(``replace_misses_shared_second_name``: ``named_children()`` yields a module once, so
-recursing with it leaves the second name a plain ReLU; a ReLU merely *called* twice, as
-in ResNet's blocks, is replaced by every variant that finds it); a target class that is
+blocks); a target class that is
 not the model's prediction (``predicted_class_instead_of_target``); and an image that is
 not square (``squashed_to_square``; the shipped 320x256 picture will do). The
 replacement module here is a copy of the provided ``GuidedReLU``, so that this file
@@ -65,17 +61,6 @@ def _replace_assigns_loop_variable(model: nn.Module) -> nn.Module:
     for _, module in model.named_modules():
         if isinstance(module, nn.ReLU):
             module = _GuidedReLU()  # noqa: F841 - the bug
-    return model
-
-
-def _replace_misses_shared_second_name(model: nn.Module) -> nn.Module:
-    # The usual recursion over named_children(), which skips a module it has yielded
-    # already: a ReLU registered under two names is replaced under the first only.
-    for name, child in model.named_children():
-        if isinstance(child, nn.ReLU):
-            setattr(model, name, _GuidedReLU())
-        else:
-            _replace_misses_shared_second_name(child)
     return model
 
 
@@ -159,16 +144,6 @@ MISTAKES: list[Mistake] = [
             "the model. Set it on the containing module, setattr(parent, name, GuidedReLU())."
         ),
         impl=_replace_assigns_loop_variable,
-    ),
-    Mistake(
-        id="replace_misses_shared_second_name",
-        function="replace_relus",
-        hint=(
-            "A ReLU module registered under two names keeps its second one: named_children() "
-            "and named_modules() skip a module they have yielded already. Use "
-            "model.named_modules(remove_duplicate=False), or loop over module._modules."
-        ),
-        impl=_replace_misses_shared_second_name,
     ),
     Mistake(
         id="predicted_class_instead_of_target",
