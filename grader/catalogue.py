@@ -39,7 +39,11 @@ class Mistake:
     ``id`` is unique within its exercise; ``function`` names the student function (or
     class) that ``impl`` stands in for (same signature); ``hint`` is shown to the student.
     A bug that makes the code crash rather than compute something else is recognised by
-    ``raises``, a regular expression searched in the student's "ExceptionType: message".
+    ``impl`` raising the same error on the same input, or by ``raises``, a regular
+    expression searched in the student's "ExceptionType: message" (for methods of a class,
+    whose calls a variant cannot replay). ``about`` names the part of the code the bug is
+    in ("the padding"): when several mistakes explain a student's values equally well, the
+    hint names what they share instead of guessing one.
     """
 
     id: str
@@ -47,3 +51,4 @@ class Mistake:
     hint: str
     impl: Callable[..., Any]
     raises: str = ""
+    about: str = ""

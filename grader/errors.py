@@ -27,7 +27,7 @@ garbled reply is the submission's doing).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 # Every name a failed check's ``outcome`` can take: a wrong value or answer, an answers.yaml
@@ -68,16 +68,18 @@ class StudentFailure(Exception):
 class StudentCrash(StudentFailure):
     """Student code raised an exception.
 
-    ``exc_type`` is the exception's class name, ``traceback`` the student's frames only.
+    ``exc_type`` is the exception's class name, ``traceback`` the student's frames only;
+    ``call`` the call that raised it (the function's name and its ``Call``), when known.
     """
 
     outcome: ClassVar[str] = "crash"
 
-    def __init__(self, exc_type: str, message: str, traceback: str) -> None:
+    def __init__(self, exc_type: str, message: str, traceback: str, call: tuple[str, Any] | None = None) -> None:
         super().__init__(f"{exc_type}: {message}" if message else exc_type)
         self.exc_type = exc_type
         self.message = message
         self.traceback = traceback
+        self.call = call
 
 
 class WorkerLost(StudentFailure):

@@ -2,7 +2,9 @@
 
 For each mistake, a submission is made from the reference with that one function replaced
 by the buggy variant, and graded on its own exercise: the mistake is *caught* when the
-exercise loses points, and *diagnosed* when a failed check also named it in its hint.
+exercise loses points, and *diagnosed* when a failed check also named it in its hint. A
+hint that names another mistake of the catalogue (*misnamed*) fails validation: a wrong hint
+misleads a student more than none.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class MistakeOutcome:
     failed_checks: tuple[str, ...]
     diagnosed: bool
     grader_errors: int
+    misnamed: tuple[str, ...] = ()
     broken: str | None = None
 
     @property
@@ -54,7 +57,7 @@ class Validation:
         return (
             self.reference.score == self.reference.max_score
             and not self.reference.grader_errors
-            and all(o.caught and not o.grader_errors for o in self.outcomes)
+            and all(o.caught and not o.grader_errors and not o.misnamed for o in self.outcomes)
             and not self.thin_exercises
         )
 
@@ -97,6 +100,7 @@ def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = 
                 exercise=exercise.id, mistake=mistake.id, score=result.score, max_score=result.max_score,
                 failed_checks=tuple(c.check for c in result.checks if not c.passed),
                 diagnosed=any(c.mistake == mistake.id for c in result.checks),
+                misnamed=tuple(sorted({c.mistake for c in result.checks if c.mistake and c.mistake != mistake.id})),
                 grader_errors=sum(c.status == "error" for c in result.checks),
                 broken=next((c.feedback.summary for c in result.checks
                              if c.outcome == "import-failed" and c.feedback), None),
@@ -118,12 +122,15 @@ def render_validation(validation: Validation) -> str:
             current = outcome.exercise
             count = sum(o.exercise == current for o in validation.outcomes)
             caught = sum(o.exercise == current and o.caught for o in validation.outcomes)
-            lines.append(f"  {current}: {caught}/{count} catalogued mistakes caught")
+            named = sum(o.exercise == current and o.caught and o.diagnosed for o in validation.outcomes)
+            lines.append(f"  {current}: {caught}/{count} catalogued mistakes caught, {named} of them named by a hint")
         mark = "✓" if outcome.caught and not outcome.grader_errors else "✗"
         what = (f"loses {outcome.max_score - outcome.score:g}/{outcome.max_score:g} points "
                 f"({', '.join(outcome.failed_checks)})" if outcome.caught
                 else f"BROKEN VARIANT: {outcome.broken}" if outcome.broken else "NOT CAUGHT: scores full marks")
         named = "; named in the hint" if outcome.diagnosed else ""
+        if outcome.misnamed:
+            named += f"; A HINT NAMED ANOTHER MISTAKE: {', '.join(outcome.misnamed)}"
         errors = f"; {outcome.grader_errors} grader error(s)" if outcome.grader_errors else ""
         lines.append(f"    {mark} {outcome.mistake}: {what}{named}{errors}")
     for exercise, count in validation.thin_exercises:

@@ -14,6 +14,10 @@ from conftest import FIXTURES, CliRun, finish, materialize, start_cli
 # (fixture, assignment, exercise, the check it must fail, or None for full marks)
 CASES = [
     ("typical_replace_relus", "ps5", "guided_backprop", None),
+    ("wrong_attention_softmax_overflow", "basics", "attention", "stable_for_large_scores"),
+    ("wrong_sampling_ignores_generator", "ps5", "softmax_temperature", "sampling"),
+    ("wrong_mask_bool_only", "ps5", "transformer_layer", "masked_keys_get_no_weight"),
+    ("wrong_constant_gradient_image", "ps5", "guided_backprop", "gradient_shape_and_image"),
 ]
 
 

@@ -120,22 +120,32 @@ def _nested(value: Any) -> str:
     return fmt(value) if isinstance(value, float) else str(value)
 
 
+Subject = tuple[str, "Call", Any]  # a failing call: the function, its arguments, the student's value
+
+
 class CheckFailed(AssertionError):
     """Raised in a check body to fail the check with this feedback.
 
     ``subject`` is the failing call (function, arguments, the student's value); the
     runner compares it with the catalogue once, after shrinking, to add a hint.
+    ``evidence`` holds other failing calls of the same check (the first example that
+    failed, before shrinking, among them): a mistake is named only if it explains them too;
+    ``probes`` gives inputs of the check's kind (drawn when first asked for), on which
+    mistakes that all explain the failure can be told apart by asking the student's code.
     ``outcome`` names the failure in reports: "wrong" (a wrong value), "bad-return" (a
     value that cannot be judged: a tensor subclass, an object), or "crash".
     """
 
-    def __init__(self, feedback: Feedback, mistake: str | None = None,
-                 subject: tuple[str, "Call", Any] | None = None, outcome: str = "wrong") -> None:
+    def __init__(self, feedback: Feedback, mistake: str | None = None, subject: Subject | None = None,
+                 outcome: str = "wrong", evidence: tuple[Subject, ...] = (),
+                 probes: Callable[[], list[Any]] = list) -> None:
         super().__init__(feedback.summary)
         self.feedback = feedback
         self.mistake = mistake
         self.subject = subject
         self.outcome = outcome
+        self.evidence = evidence
+        self.probes = probes
 
 
 @dataclass(frozen=True)
@@ -275,7 +285,7 @@ class Student:
             "args": list(self._arguments(call.args)), "kwargs": self._arguments(call.kwargs),
             "watch": list(self.exercise.forbidden_in(function)),
         }
-        return self._value(self._request(message), f"{function}()")
+        return self._value(self._request(message), f"{function}()", (function, call))
 
     def call_with_figures(self, function: str, call: Call, module: str | None = None) -> tuple[Any, list[bytes]]:
         """Call ``function`` and collect the matplotlib figures it drew, as safe PNG bytes.
@@ -301,16 +311,16 @@ class Student:
         message = {"op": "call_method", "handle": handle.id, "method": method,
                    "args": list(self._arguments(call.args)), "kwargs": self._arguments(call.kwargs),
                    "watch": list(self.exercise.forbidden_in(method))}
-        return self._value(self._request(message), f"{name}()")
+        return self._value(self._request(message), f"{name}()", (name, call))
 
-    def _value(self, reply: dict[str, Any], what: str) -> Any:
+    def _value(self, reply: dict[str, Any], what: str, call: tuple[str, Call] | None = None) -> Any:
         if not reply.get("ok"):
             error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
             kind, message = str(error.get("type", "Error")), str(error.get("message", ""))
             if kind == "NotImplementedError":
                 why = f"NotImplementedError: {message}" if message else "it raises NotImplementedError"
                 raise AbortCheck(MissingPiece(f"{what} is not implemented yet ({why})"))
-            raise StudentCrash(kind, message, str(error.get("traceback", "")))
+            raise StudentCrash(kind, message, str(error.get("traceback", "")), call)
         used = reply.get("used") or []
         if used:
             raise AbortCheck(ForbiddenCall(what, tuple(str(u) for u in used)))
@@ -412,50 +422,146 @@ class Context:
         """Call the student's function; notes about the value are kept for the report."""
         return self.student.call(function, call)
 
-    def diagnose(self, function: str, call: Call, got: Any) -> Mistake | None:
-        """The catalogued mistake whose output on ``call`` equals the student's, if any."""
+    def explains(self, mistake: Mistake, subject: Subject) -> bool | None:
+        """Whether ``mistake`` returns what the student returned on ``subject``'s input.
+
+        None when that cannot be told: another function's call, or a variant that knows no
+        answer for the input (``LookupError``); a variant that crashes does not explain a value.
+        """
+        function, call, got = subject
+        if mistake.function != function:
+            return None
+        try:
+            return compare(got, self.parent_call(mistake.impl, call)).ok
+        except LookupError:
+            return None
+        except Exception:  # a variant may crash on inputs the reference accepts, or return a module
+            return False
+
+    def diagnose(self, subject: Subject, evidence: tuple[Subject, ...] = ()) -> tuple[Mistake, ...]:
+        """The catalogued mistakes that return the student's value on ``subject`` and explain
+        every other failing call in ``evidence`` that they can be judged on."""
+        found = [m for m in self.mistakes if self.explains(m, subject)]
+        for other in evidence:
+            found = [m for m in found if self.explains(m, other) is not False]
+        return tuple(found)
+
+    def sole_mistake(self, function: str, got: Any, replay: Callable[[Mistake], Any]) -> Mistake | None:
+        """The one catalogued mistake of ``function`` whose variant, run by ``replay`` on the
+        failing input, gives ``got``; None when none does or several do.
+
+        For calls a variant cannot simply be given: ``replay`` builds what the worker held
+        (a model after the reference's preparation, say) and runs ``mistake.impl`` on it.
+        """
+        found = []
         for mistake in self.mistakes:
             if mistake.function != function:
                 continue
+            start = time.perf_counter()
             try:
-                variant = self.parent_call(mistake.impl, call)
-                matches = compare(got, variant).ok
-            except Exception:  # a variant may crash on inputs the reference accepts, or return a module
-                continue
+                matches = compare(got, replay(mistake)).ok
+            except Exception:  # a variant may crash on inputs the reference accepts
+                matches = False
+            finally:
+                self.reference_seconds += time.perf_counter() - start
             if matches:
-                return mistake
-        return None
+                found.append(mistake)
+        return found[0] if len(found) == 1 else None
 
     def crash_mistake(self, function: str, crash: StudentCrash) -> Mistake | None:
-        """The catalogued mistake whose known crash this is (``Mistake.raises``), if any.
+        """The catalogued mistake whose crash this is, if any.
 
-        ``function`` may be a method, "TransformerLayer.forward": the mistakes of any class of
-        the exercise count then (the instance's class may be a subclass or a renamed variant).
+        A mistake's crash is known by ``Mistake.raises``, or by its variant raising the very
+        same error (type and message) on the call that crashed. ``function`` may be a
+        method, "TransformerLayer.forward": the mistakes of any class of the exercise count
+        then for ``raises`` (the instance's class may be a subclass or a renamed variant).
         """
         text = f"{crash.exc_type}: {crash.message}"
         for mistake in self.mistakes:
             owner = function == mistake.function or "." in function
             if mistake.raises and owner and re.search(mistake.raises, text):
                 return mistake
+        last = crash.call or self.student.last_call
+        for mistake in self.mistakes:
+            if last is None or last[0] != function or mistake.function != function:
+                continue
+            try:
+                self.parent_call(mistake.impl, last[1])
+            except Exception as exc:  # the variant's own crash, compared with the student's
+                if type(exc).__name__ == crash.exc_type and str(exc)[:2000] == crash.message:
+                    return mistake
         return None
 
+    def known(self, mistake: str | None) -> Mistake | None:
+        """The catalogued mistake with this id, if the catalogue is here and has it."""
+        return next((m for m in self.mistakes if m.id == mistake), None)
+
     def failure(self, function: str, call: Call | None, summary: str, details: tuple[str, ...] = (),
-                got: Any = None) -> CheckFailed:
-        """A :class:`CheckFailed` with the input and what the student's code printed."""
+                got: Any = None, *, mistake: str | None = None, replay: Call | None = None) -> CheckFailed:
+        """A :class:`CheckFailed` with the input and what the student's code printed.
+
+        ``got`` (the student's value) lets the catalogue's variants be compared with it, on
+        ``replay`` when given: the same call with parent-side stand-ins for objects that live
+        in the worker (the student's model as a network rebuilt from its weights).
+        ``mistake`` names the catalogued mistake for a failure that tells its cause by itself.
+        """
         output = self.student.output.strip() or None
+        known = self.known(mistake)
         feedback = Feedback(summary=summary, input=call.describe() if call is not None else None,
-                            details=details, output=output, reproduce=self.reproduce)
-        subject = (function, call, got) if call is not None and got is not None else None
-        return CheckFailed(feedback, subject=subject, outcome="bad-return" if _unjudgeable(got) else "wrong")
+                            details=details, output=output, reproduce=self.reproduce,
+                            hint=known.hint if known else None)
+        subject = (function, replay or call, got) if call is not None and got is not None else None
+        return CheckFailed(feedback, mistake=known.id if known else None, subject=subject,
+                           outcome="bad-return" if _unjudgeable(got) else "wrong")
 
     def explain(self, failed: CheckFailed) -> CheckFailed:
-        """The same failure with a hint, when the student's value matches a catalogued mistake."""
+        """The same failure with a hint, when the student's values match a catalogued mistake.
+
+        A hint that names the wrong mistake misleads more than none: with one candidate left
+        it is named; with several, only what they are about, when they share it; else nothing.
+        """
         if failed.subject is None or failed.feedback.hint:
             return failed
-        mistake = self.diagnose(*failed.subject)
-        if mistake is None:
-            return failed
-        return CheckFailed(replace(failed.feedback, hint=mistake.hint), mistake.id, failed.subject, failed.outcome)
+        candidates = self.diagnose(failed.subject, failed.evidence)
+        if len(candidates) > 1:
+            candidates = self.tell_apart(candidates, failed.subject[0], failed.probes)
+        if len(candidates) == 1:
+            mistake = candidates[0]
+            return CheckFailed(replace(failed.feedback, hint=mistake.hint), mistake.id, failed.subject,
+                               failed.outcome, failed.evidence)
+        topics = {m.about for m in candidates}
+        if len(topics) == 1 and "" not in topics:
+            hint = (f"Your output matches {len(candidates)} known mistakes on these inputs, all in "
+                    f"{topics.pop()}: look there first.")
+            return CheckFailed(replace(failed.feedback, hint=hint), None, failed.subject, failed.outcome,
+                               failed.evidence)
+        return failed
+
+    def tell_apart(self, candidates: tuple[Mistake, ...], function: str, probes: Callable[[], list[Any]],
+                   most: int = 3) -> tuple[Mistake, ...]:
+        """Keep the candidates that agree with the student's code on the first few ``probes``
+        where they disagree with each other (at most ``most`` more calls into the student's code)."""
+        asked = 0
+        for probe in probes():
+            if len(candidates) < 2 or asked == most:
+                break
+            if not isinstance(probe, Call):
+                continue
+            outputs = []
+            for mistake in candidates:
+                try:
+                    outputs.append(self.parent_call(mistake.impl, probe))
+                except Exception:  # a variant that crashes here cannot be told apart by its value
+                    outputs.append(None)
+            if any(o is None for o in outputs) or all(compare(o, outputs[0]).ok for o in outputs[1:]):
+                continue
+            asked += 1
+            try:
+                got = self.call(function, probe)
+            except (Exception, AbortCheck):  # the student's code fails here: leave the candidates as they are
+                break
+            candidates = tuple(m for m, o in zip(candidates, outputs) if compare(got, o).ok)
+        return candidates
 
     def expect(self, function: str, call: Call, expected: Any, *, rtol: float = 1e-4, atol: float = 1e-5,
                what: str | None = None) -> Any:
@@ -489,7 +595,7 @@ class Context:
         got = self.call(function, call)
         verdict = compare_shape(got, shape)
         if not verdict.ok:
-            raise self.failure(function, call, f"{function}() returned {verdict.summary}")
+            raise self.failure(function, call, f"{function}() returned {verdict.summary}", got=got)
         self.notes.extend(n for n in verdict.notes if n not in self.notes)
         return torch.as_tensor(got).to(torch.float64)
 
@@ -557,10 +663,12 @@ class Context:
             call, failure = failures[-1]
             if isinstance(failure, CheckFailed):
                 raise CheckFailed(replace(failure.feedback, input_label=SHRUNK), failure.mistake,
-                                  failure.subject, failure.outcome) from None
+                                  failure.subject, failure.outcome, _evidence(failures),
+                                  lambda: _draw(calls, self.seed + 1, 20)) from None
             crash = failure
             assert isinstance(crash, StudentCrash)
-            crashed = self.student.last_call[0] if self.student.last_call else function
+            where = crash.call or self.student.last_call
+            crashed = where[0] if where else function
             mistake = self.crash_mistake(crashed, crash)
             raise CheckFailed(Feedback(
                 summary=f"{crashed}() raised {crash}",
@@ -594,6 +702,32 @@ def _replay(inputs: list[Any], body: Callable[[Any], None]) -> bool:
         except Exception:
             return False
     return True
+
+
+def _draw(strategy: st.SearchStrategy[Any], seed: int, count: int) -> list[Any]:
+    """``count`` examples of ``strategy``, the same for the same seed, calling nothing."""
+    drawn: list[Any] = []
+
+    @settings(max_examples=count, database=None, deadline=None, phases=(Phase.generate,),
+              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
+    @hypothesis.seed(seed)
+    @given(strategy)
+    def collect(example: Any) -> None:
+        drawn.append(copy.deepcopy(example))
+
+    collect()
+    return drawn
+
+
+def _evidence(failures: list[tuple[Any, Exception]], most: int = 4) -> tuple[Subject, ...]:
+    """Failing calls besides the last (shrunk) one, for a hint to be checked against: the
+    first failure hypothesis generated, whose larger input tells mistakes apart best, and a
+    few spread over the shrinking that followed."""
+    subjects = [f.subject for _, f in failures[:-1] if isinstance(f, CheckFailed) and f.subject is not None]
+    if len(subjects) > most:
+        step = (len(subjects) - 1) / (most - 1)
+        subjects = [subjects[round(i * step)] for i in range(most)]
+    return tuple(subjects)
 
 
 def _unjudgeable(value: Any) -> bool:

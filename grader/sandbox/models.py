@@ -5,7 +5,9 @@ a spec, the worker builds the object and keeps it behind a handle, and the paren
 the very same object from the same spec to compute what is expected.
 
 An image spec is ``{"image": "dog_and_cat.png"}``: a PIL image opened from a provided file
-(the worker's scratch folder, the assignment's templates in the parent). A model spec is a
+(the worker's scratch folder, the assignment's templates in the parent). A generator spec is
+``{"generator": 5, "instance": 0}``: a fresh ``torch.Generator`` seeded with 5 (``instance``
+tells apart two generators of one seed, which must not share their state). A model spec is a
 JSON-able dict::
 
     {"root": NODE, "tie": [["decoder.weight", "encoder.weight"]], "frozen": ["0"], "seed": 0,
@@ -39,7 +41,9 @@ from torch import nn
 
 
 def build_object(spec: dict[str, Any], folder: Path) -> Any:
-    """Build what a spec describes: a PIL image from ``folder``, or a model."""
+    """Build what a spec describes: a PIL image from ``folder``, a random generator, or a model."""
+    if "generator" in spec:
+        return torch.Generator().manual_seed(int(spec["generator"]))
     if "image" in spec:
         from PIL import Image  # imported here: only image exercises need it
 
@@ -104,6 +108,8 @@ def describe(spec: dict[str, Any]) -> str:
     """
     if "image" in spec:
         return f"the image {Path(spec['image']).name} (a PIL image)"
+    if "generator" in spec:
+        return f"torch.Generator().manual_seed({int(spec['generator'])})"
     text = _describe_node(spec["root"])
     extras = [f"{a} tied to {b}" for a, b in spec.get("tie", [])]
     extras += [f"{p} frozen" for p in spec.get("frozen", [])]

@@ -1,6 +1,8 @@
 """Ex. 4: scaled dot-product attention by hand, with an optional boolean mask.
 
-Public checks compare with ``F.scaled_dot_product_attention`` and check that every output
+Public checks compare with ``F.scaled_dot_product_attention``, on small scores and on scores
+of several hundred (where ``exp`` overflows unless each row's maximum is subtracted, as
+``torch.softmax`` and ``F.scaled_dot_product_attention`` do), and check that every output
 row is a convex combination of the rows of V; the hidden one compares with the reference.
 Calling ``F.scaled_dot_product_attention`` in the student's function scores nothing.
 """
@@ -18,12 +20,21 @@ FUNCTION = "scaled_dot_product_attention"
 
 
 @st.composite
-def attention_calls(draw: st.DrawFn, masked: bool | None = None, max_n: int = 4, max_d: int = 4) -> Call:
-    """Q, K, V with 0-2 leading batch dimensions; a mask when ``masked`` (either if None)."""
+def attention_calls(draw: st.DrawFn, masked: bool | None = None, max_n: int = 4, max_d: int = 4,
+                    large: bool = False) -> Call:
+    """Q, K, V with 0-2 leading batch dimensions; a mask when ``masked`` (either if None).
+
+    ``large`` draws Q and K as multiples of 4 up to 40, so that scores run to several
+    hundred; d_k is then 1 or 4, whose square roots are exact, so that the scaled scores
+    are exact in float32 and a correct solution cannot differ by rounding.
+    """
     batch = tuple(draw(st.lists(st.integers(1, 2), max_size=2)))
     n_q, n_k, d_k, d_v = (draw(st.integers(1, n)) for n in (max_n, max_n, max_d, max_d))
-    q = draw(tensors((*batch, n_q, d_k)))
-    k = draw(tensors((*batch, n_k, d_k)))
+    limit, step = 2.0, 0.25
+    if large:
+        d_k, limit, step = draw(st.sampled_from([1, 4])), 40.0, 4.0
+    q = draw(tensors((*batch, n_q, d_k), limit, step))
+    k = draw(tensors((*batch, n_k, d_k), limit, step))
     v = draw(tensors((*batch, n_k, d_v)))
     if masked is None:
         masked = draw(st.booleans())
@@ -50,6 +61,16 @@ def matches_torch(ctx: Context) -> None:
 @check("masked_matches_torch", "with a boolean mask (True = may attend), agrees with F.scaled_dot_product_attention")
 def masked_matches_torch(ctx: Context) -> None:
     ctx.agree(FUNCTION, attention_calls(masked=True), torch_attention)
+
+
+def exact_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Attention computed in float64: the float32 answer a stable softmax gives, to rounding."""
+    return torch_attention(q.double(), k.double(), v.double(), mask).float()
+
+
+@check("stable_for_large_scores", "stays finite and agrees with F.scaled_dot_product_attention for scores of several hundred")
+def stable_for_large_scores(ctx: Context) -> None:
+    ctx.agree(FUNCTION, attention_calls(large=True), exact_attention)
 
 
 @check("convex_combination", "each output row is a weighted average of the rows of V (weights >= 0, summing to 1)")

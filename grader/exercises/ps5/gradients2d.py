@@ -42,8 +42,10 @@ def p1(net: nn.Module, points: torch.Tensor) -> torch.Tensor:
         return torch.softmax(net(points.double()), dim=-1)[..., 1]
 
 
-def grid_call(handle: Handle) -> Call:
-    return Call((handle, *BOX, STEPS), {}, ("model", "xmin", "xmax", "ymin", "ymax", "steps"))
+def grid_call(model: Handle | nn.Module) -> Call:
+    """The grid functions' call on the student's model (a handle), or on the network rebuilt
+    here from its weights (for the catalogue's variants to replay the same call)."""
+    return Call((model, *BOX, STEPS), {}, ("model", "xmin", "xmax", "ymin", "ymax", "steps"))
 
 
 def unpack(ctx: Context, function: str, call: Call, got: Any, count: int) -> list[torch.Tensor]:
@@ -91,7 +93,7 @@ def grid_probabilities(ctx: Context) -> None:
     verdict = compare(p, p1(net, torch.stack((xx, yy), dim=-1)), rtol=1e-4, atol=1e-5)
     if not verdict.ok:
         raise ctx.failure(GRID, call, f"P is not the probability of class 1 at (XX, YY): {verdict.summary}",
-                          verdict.details, got=tuple(t.float() for t in (xx, yy, p)))
+                          verdict.details, got=tuple(t.float() for t in (xx, yy, p)), replay=grid_call(net.float()))
 
 
 @check("input_gradients", "compute_input_gradients gives GX, GY = the partial derivatives of P (finite differences agree)")
@@ -109,7 +111,7 @@ def input_gradients(ctx: Context) -> None:
         if not verdict.ok:
             raise ctx.failure(GRADIENTS, call, f"{name} is not the derivative of p(y=1 | x) along "
                               f"{'x' if name == 'GX' else 'y'}: {verdict.summary}", verdict.details,
-                              got=tuple(t.float() for t in (xx, yy, gx, gy)))
+                              got=tuple(t.float() for t in (xx, yy, gx, gy)), replay=grid_call(net.float()))
 
 
 def trained(ctx: Context) -> tuple[Handle, float, torch.Tensor, torch.Tensor]:
@@ -117,6 +119,7 @@ def trained(ctx: Context) -> tuple[Handle, float, torch.Tensor, torch.Tensor]:
     if "trained" not in ctx.student.memo:
         x, y = ctx.provided_module("helper").make_toy_dataset(400, 0)
         handle = ctx.call(CLASS, Call((), {}, ()))
+        ctx.student.memo["initial"] = ctx.student.call_method(handle, "state_dict", Call(()))
         call = Call((handle, x, y), {}, ("model", "X", "y"))
         got = ctx.call(TRAIN, call)
         if not (isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(got[0], Handle)
@@ -125,6 +128,13 @@ def trained(ctx: Context) -> tuple[Handle, float, torch.Tensor, torch.Tensor]:
                               f"got {type(got).__name__}")
         ctx.student.memo["trained"] = (got[0], float(got[1]), x, y)
     return ctx.student.memo["trained"]
+
+
+def same_weights(after: Any, before: Any) -> bool:
+    """Whether two state dicts from the worker hold the very same tensors (training changed nothing)."""
+    return (isinstance(after, dict) and isinstance(before, dict) and after.keys() == before.keys()
+            and all(isinstance(after[k], torch.Tensor) and isinstance(before[k], torch.Tensor)
+                    and after[k].shape == before[k].shape and bool(torch.equal(after[k], before[k])) for k in after))
 
 
 @check("training_beats_chance", f"train_classifier reaches a training accuracy of at least {ACCURACY:.0%} "
@@ -138,15 +148,21 @@ def training_beats_chance(ctx: Context) -> None:
     accuracy = float((torch.as_tensor(logits).argmax(-1) == y).double().mean())
     where = "make_toy_dataset(400, 0), default epochs, lr and batch size"
     if accuracy < ACCURACY:
-        raise CheckFailed(Feedback(summary=f"the trained model classifies {accuracy:.1%} of the training points "
-                                   f"correctly, below {ACCURACY:.0%} (chance is 50%)", input=where,
-                                   hint="Check that every epoch loops over the DataLoader, calls zero_grad(), "
-                                        "backward() and step(), and that the loss takes the raw scores.",
-                                   reproduce=ctx.reproduce))
+        unchanged = same_weights(ctx.student.call_method(model, "state_dict", Call(())), ctx.student.memo["initial"])
+        mistake = ctx.known("train_no_optimizer_step") if unchanged else None
+        raise CheckFailed(Feedback(
+            summary=f"the trained model classifies {accuracy:.1%} of the training points correctly, below "
+                    f"{ACCURACY:.0%} (chance is 50%)" + ("; its weights are the ones it started with" if unchanged else ""),
+            input=where, reproduce=ctx.reproduce,
+            hint=mistake.hint if mistake else "Check that every epoch loops over the DataLoader, calls zero_grad(), "
+                                              "backward() and step(), and that the loss takes the raw scores."),
+            mistake.id if mistake else None)
     if abs(accuracy - reported) > 0.02:
+        mistake = ctx.known("train_accuracy_in_percent") if abs(accuracy * 100 - reported) <= 2 else None
         raise CheckFailed(Feedback(summary=f"train_classifier() reported accuracy {reported:.3f}, but the model it "
                                    f"returned classifies {accuracy:.3f} of the training points correctly",
-                                   input=where, reproduce=ctx.reproduce))
+                                   input=where, reproduce=ctx.reproduce, hint=mistake.hint if mistake else None),
+                          mistake.id if mistake else None)
 
 
 @check("gradient_figure", "the provided plot, drawn from your trained model's grid and gradients (beside the reference)")

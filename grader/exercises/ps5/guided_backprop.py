@@ -85,7 +85,7 @@ def preprocess_imagenet(ctx: Context) -> None:
         channel = (got - expected).mean(dim=(0, 2, 3))
         raise ctx.failure(PREPROCESS, call, f"the tensor differs from Resize(256), CenterCrop(224), ToTensor(), "
                           f"Normalize(ImageNet) by {mean_error:.3f} on average (at most 0.05 is expected); mean "
-                          f"difference per channel {[round(float(c), 3) for c in channel]}")
+                          f"difference per channel {[round(float(c), 3) for c in channel]}", got=got.float())
 
 
 @check("replace_relus_everywhere",
@@ -96,16 +96,21 @@ def replace_relus_everywhere(ctx: Context) -> None:
         text = str(ctx.student.call_method(model, "__repr__", Call(())))
         remaining = len(re.findall(r"(?<!Guided)ReLU\(", text))
         if remaining or "GuidedReLU" not in text:
+            # A variant explains the student's model when the two print the same; the catalogue's
+            # copy of the provided class is called _GuidedReLU.
+            mistake = ctx.sole_mistake(REPLACE, text, lambda m, spec=spec: repr(
+                ctx.parent_call(m.impl, Call((Built(spec),)))).replace("_GuidedReLU(", "GuidedReLU("))
             raise CheckFailed(Feedback(
                 summary=f"after replace_relus() the model still has {remaining} nn.ReLU module(s)"
                 if remaining else "replace_relus() put no GuidedReLU into the model",
                 input=Call((Built(spec),), {}, ("model",)).describe(),
                 details=tuple(text.splitlines()[:14]), reproduce=ctx.reproduce,
-                hint="Walk model.named_modules() (nested modules too) and set the GuidedReLU on each "
-                     "ReLU's parent with setattr(parent, name, GuidedReLU())."))
+                hint=mistake.hint if mistake else "Walk model.named_modules() (nested modules too) and set the "
+                     "GuidedReLU on each ReLU's parent with setattr(parent, name, GuidedReLU())."),
+                mistake.id if mistake else None)
 
 
-@check("gradient_shape_and_image", "guided_gradients is shaped like x; gradient_to_image gives an (H, W, 3) image in [0, 1]")
+@check("gradient_shape_and_image", "guided_gradients is shaped like x; gradient_to_image shows it as an (H, W, 3) image in [0, 1]")
 def gradient_shape_and_image(ctx: Context) -> None:
     model = replaced(ctx, SMALL_CNN)
     x = small_input(1)
@@ -120,14 +125,20 @@ def gradient_shape_and_image(ctx: Context) -> None:
         raise ctx.failure(TO_IMAGE, image_call, f"gradient_to_image() returned {shape}, expected a numpy array (12, 12, 3)")
     if not (image.min() >= 0 and image.max() <= 1):  # NaN fails too
         raise ctx.failure(TO_IMAGE, image_call, f"the image's values run from {image.min():.3g} to {image.max():.3g}, "
-                          "outside [0, 1]")
+                          "outside [0, 1]", got=image)
+    # An image that shows nothing is no picture of the gradient, however it is normalised.
+    for c in range(3):
+        if float(g[0, c].max() - g[0, c].min()) > 0 and not float(image[..., c].max() - image[..., c].min()) > 0:
+            raise ctx.failure(TO_IMAGE, image_call, f"channel {c} of the image is the constant "
+                              f"{float(image[..., c].flat[0]):.3g}, though g[0, {c}] is not: the image must show "
+                              "the gradient, rescaled into [0, 1]", got=image)
     # Pixel (i, j) of channel c must come from g[0, c, i, j]: whatever the normalisation, the
     # order of the values within each channel is kept (a reshape instead of a permute is not).
     for c in range(3):
         order = np.argsort(g[0, c].numpy().ravel(), kind="stable")
         if bool((~(np.diff(image[..., c].ravel()[order]) >= -1e-6)).any()):
             raise ctx.failure(TO_IMAGE, image_call, f"channel {c} of the image is not g[0, {c}] rescaled: pixel "
-                              "(i, j, c) must show g[0, c, i, j] (move the channels last with a permute)")
+                              "(i, j, c) must show g[0, c, i, j]", got=image)
 
 
 def agrees_with_reference(ctx: Context, spec: dict, x: torch.Tensor, target: int) -> None:
@@ -142,8 +153,14 @@ def agrees_with_reference(ctx: Context, spec: dict, x: torch.Tensor, target: int
     expected = ctx.parent_call(reference_gradients, Call((Built(spec), x, target)))
     verdict = compare(got, expected, rtol=1e-3, atol=1e-6)
     if not verdict.ok:
-        raise ctx.failure(GRADIENTS, Call((Built(spec), x), {"target_class": target}, ("model", "x")),
-                          f"the guided gradients differ from the reference's: {verdict.summary}", verdict.details)
+        # The variants get the model as the student's gradients did: with its ReLUs replaced.
+        mistake = ctx.sole_mistake(GRADIENTS, got, lambda m: ctx.parent_call(
+            lambda built, inputs, t: m.impl(ref.replace_relus(built), inputs, t), Call((Built(spec), x, target))))
+        raise CheckFailed(Feedback(
+            summary=f"the guided gradients differ from the reference's: {verdict.summary}",
+            input=Call((Built(spec), x), {"target_class": target}, ("model", "x")).describe(),
+            details=verdict.details, reproduce=ctx.reproduce, hint=mistake.hint if mistake else None),
+            mistake.id if mistake else None)
 
 
 @check("matches_reference_small_cnns", "guided gradients equal the reference's on small random CNNs for any target class")

@@ -2,16 +2,18 @@
 
 Public checks: agreement with ``softmax(z / T)`` on moderate logits, then the laws the
 sheet derives (normalisation, the ratio law, T -> 0 and T -> inf), stability for large
-logits and small temperatures, and sampling. The hidden one compares with the reference.
+logits and small temperatures, and sampling: its frequencies, and its use of the generator
+it is given (the worker reseeds torch's global generator before every call, so a function
+that ignores the argument would otherwise go unnoticed). The hidden one compares with the
+reference.
 """
 
 from __future__ import annotations
 
-
 import torch
 from hypothesis import strategies as st
 
-from grader.checks import Call, Context, check
+from grader.checks import Built, Call, Context, check
 from grader.checks.strategies import tensors
 
 SOFTMAX, SAMPLE = "softmax_t", "sample_with_temperature"
@@ -79,7 +81,7 @@ def stable_for_large_logits(ctx: Context) -> None:
     ctx.agree(SOFTMAX, softmax_calls(temperatures=big, scale=1e4, max_batch=1), torch_softmax_t, rtol=1e-3, atol=1e-5)
 
 
-@check("sampling", "samples are int64 indices whose frequencies follow softmax_t(z, T)")
+@check("sampling", "samples are int64 indices whose frequencies follow softmax_t(z, T), drawn with the generator given")
 def sampling(ctx: Context) -> None:
     draws = 4000
 
@@ -107,6 +109,32 @@ def sampling(ctx: Context) -> None:
                               f"but softmax_t gives it probability {float(expected[worst]):.3f}")
 
     ctx.for_all(SAMPLE, sample_calls(), body, max_examples=10)
+    uses_the_generator(ctx)
+
+
+def uses_the_generator(ctx: Context) -> None:
+    """Generators of one seed give the same samples, of two seeds different ones."""
+    z = torch.tensor([0.5, -0.25, 1.0, 0.0])
+
+    def sample(seed: int, instance: int) -> tuple[Call, object]:
+        call = Call((z, 1.0, 200), {"generator": Built({"generator": seed, "instance": instance})},
+                    ("z", "T", "num_samples"))
+        return call, ctx.call(SAMPLE, call)
+
+    first_call, first = sample(1, 0)
+    again_call, again = sample(1, 1)
+    other_call, other = sample(2, 0)
+    if not (isinstance(first, torch.Tensor) and isinstance(again, torch.Tensor) and isinstance(other, torch.Tensor)):
+        raise ctx.failure(SAMPLE, first_call, f"{SAMPLE}() did not return a tensor")
+    if first.shape != again.shape or not bool((first == again).all()):
+        raise ctx.failure(SAMPLE, again_call, f"two generators seeded alike gave different samples: draw every "
+                          "random number from the generator argument, so that a seed makes the samples reproducible",
+                          mistake="sample_ignores_generator")
+    if first.shape == other.shape and bool((first == other).all()):
+        raise ctx.failure(SAMPLE, other_call, f"generators seeded with 1 and with 2 gave the very same {len(first)} "
+                          "samples: the generator argument is not used", mistake="sample_ignores_generator")
+
+
 
 
 @check("matches_reference", "softmax_t agrees with the reference, large logits and small temperatures included")

@@ -49,13 +49,18 @@ class LayerCase:
 
 @st.composite
 def layer_cases(draw: st.DrawFn, heads: tuple[int, ...] = (1,), masked: bool = False,
-                batch: tuple[int, int] = (1, 2), min_tokens: int = 1) -> LayerCase:
+                batch: tuple[int, int] = (1, 2), min_tokens: int = 1, integer_masks: bool = False) -> LayerCase:
+    """A layer size, an input and, when ``masked``, a boolean mask (or, with ``integer_masks``,
+    either that or the same mask as 0/1 integers, which the contract allows too)."""
     n_heads = draw(st.sampled_from(heads))
     d_model = n_heads * draw(st.integers(1, 3))
     d_ff = draw(st.integers(1, 6))
     b, t = draw(st.integers(*batch)), draw(st.integers(min_tokens, 4))
     x = draw(tensors((b, t, d_model)))
-    return LayerCase(d_model, n_heads, d_ff, x, draw(masks((b, t))) if masked else None)
+    if not masked:
+        return LayerCase(d_model, n_heads, d_ff, x)
+    mask = draw(masks((b, t)))
+    return LayerCase(d_model, n_heads, d_ff, x, mask.long() if integer_masks and draw(st.booleans()) else mask)
 
 
 def expected_shapes(d_model: int, d_ff: int) -> dict[str, tuple[int, ...]]:
@@ -187,7 +192,7 @@ def masked_keys_check(ctx: Context, batch: tuple[int, int]) -> None:
                 hint="Masked scores must be -inf before the softmax, and a (B, T) mask must cover the key axis "
                      "of the (B, heads, T, T) scores: mask[:, None, None, :]."))
 
-    ctx.for_all(CLASS, layer_cases(masked=True, batch=batch, min_tokens=2), body, max_examples=15)
+    ctx.for_all(CLASS, layer_cases(masked=True, batch=batch, min_tokens=2, integer_masks=True), body, max_examples=15)
 
 
 @check("masked_keys_get_no_weight", "with a mask of one sequence, masked keys get no attention weight")

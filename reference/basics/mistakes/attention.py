@@ -2,7 +2,8 @@
 
 Some variants agree with the reference on special inputs only (d_k = 1, d_v = d_k, no
 mask), so the checks need d_k >= 2, d_v != d_k and boolean masks with at least one
-``False``.
+``False``; the two softmax mistakes show only for scores large enough for ``exp`` to
+overflow (beyond 88 in float32), with rows whose maxima lie far apart.
 """
 
 import math
@@ -75,6 +76,38 @@ def _masked_with_zero(
     return torch.softmax(scores, dim=-1) @ V
 
 
+def _softmax_without_max(
+    Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    # The sheet's own snippet: exp(s) / sum(exp(s)), which overflows to inf / inf = nan.
+    scores = Q @ K.transpose(-2, -1) / math.sqrt(Q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    e = torch.exp(scores)
+    return e / e.sum(dim=-1, keepdim=True) @ V
+
+
+def _softmax_minus_global_max(
+    Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    # One maximum for the whole tensor: a row far below it underflows to 0 / 0 = nan.
+    scores = Q @ K.transpose(-2, -1) / math.sqrt(Q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    e = torch.exp(scores - scores.max())
+    return e / e.sum(dim=-1, keepdim=True) @ V
+
+
+def _k_dot_T(
+    Q: torch.Tensor, K: torch.Tensor, V: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    # K.T reverses every dimension of a batched K, (B, n_k, d_k) -> (d_k, n_k, B).
+    scores = Q @ K.permute(*range(K.ndim - 1, -1, -1)) / math.sqrt(Q.shape[-1])
+    if mask is not None:
+        scores = scores.masked_fill(~mask, float("-inf"))
+    return torch.softmax(scores, dim=-1) @ V
+
+
 MISTAKES: list[Mistake] = [
     Mistake(
         id="no_scaling",
@@ -138,5 +171,34 @@ MISTAKES: list[Mistake] = [
             "that a masked key gets no weight at all."
         ),
         impl=_masked_with_zero,
+    ),
+    Mistake(
+        id="softmax_without_max",
+        function="scaled_dot_product_attention",
+        hint=(
+            "exp() of a score above about 88 is inf in float32, and inf / inf is nan: subtract "
+            "each row's maximum, scores - scores.amax(dim=-1, keepdim=True), before exp (the "
+            "weights stay the same), or use torch.softmax(scores, dim=-1), which does it for you."
+        ),
+        impl=_softmax_without_max,
+    ),
+    Mistake(
+        id="softmax_minus_global_max",
+        function="scaled_dot_product_attention",
+        hint=(
+            "You subtract one maximum over the whole tensor: a row whose scores all lie far below "
+            "it underflows to 0 / 0 = nan. Subtract each row's own maximum, "
+            "scores.amax(dim=-1, keepdim=True)."
+        ),
+        impl=_softmax_minus_global_max,
+    ),
+    Mistake(
+        id="k_dot_T",
+        function="scaled_dot_product_attention",
+        hint=(
+            "K.T reverses every dimension of a batched K, (B, n_k, d_k) -> (d_k, n_k, B), not just "
+            "the last two: use K.transpose(-2, -1) (or K.mT) to transpose each matrix of the batch."
+        ),
+        impl=_k_dot_T,
     ),
 ]

@@ -6,7 +6,8 @@ Most of them agree with the reference on special inputs only (a symmetric kernel
 padding 0, stride 1, one input channel, no bias), so the checks need non-square
 kernels, padding >= 1, stride 2, C_in >= 2 and a bias. With stride 1 and padding 1,
 ``padding_one_side`` and ``output_size_without_plus_one`` give the same output; stride 2
-tells them apart.
+tells them apart. ``pad_width_only`` is ``F.pad(x, (p, p))``: a pad of two numbers pads the
+last dimension only, so the rows get no zeros.
 """
 
 import torch
@@ -89,6 +90,16 @@ def _stride_only_in_output_size(
     return out
 
 
+def _pad_width_only(
+    x: torch.Tensor, k: torch.Tensor, stride: int = 1, padding: int = 0
+) -> torch.Tensor:
+    # F.pad's pairs run from the last dimension backwards: (p, p) pads the columns only.
+    padded = F.pad(x, (padding, padding))
+    h_out = (padded.shape[0] - k.shape[0]) // stride + 1
+    w_out = (padded.shape[1] - k.shape[1]) // stride + 1
+    return _correlate(padded, k, stride, h_out, w_out)
+
+
 def _layer(
     x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, stride: int, padding: int
 ) -> torch.Tensor:
@@ -100,6 +111,20 @@ def _layer(
     if bias is not None:
         out = out + bias[:, None, None]
     return out
+
+
+def _layer_pad_width_only(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int = 1,
+    padding: int = 0,
+) -> torch.Tensor:
+    kh, kw = weight.shape[-2:]
+    padded = F.pad(x, (padding, padding))  # the columns only, as in conv2d's pad_width_only
+    patches = padded.unfold(2, kh, stride).unfold(3, kw, stride)
+    out = torch.einsum("bchwij,ocij->bohw", patches, weight)
+    return out if bias is None else out + bias[:, None, None]
 
 
 def _layer_bias_omitted(
@@ -167,6 +192,18 @@ MISTAKES: list[Mistake] = [
             "left and on the right."
         ),
         impl=_padding_one_side,
+        about="the padding",
+    ),
+    Mistake(
+        id="pad_width_only",
+        function="conv2d",
+        hint=(
+            "Your output has no padding above and below the image: F.pad(x, (p, p)) pads only "
+            "the last dimension (the columns), because its pairs run from the last dimension "
+            "backwards. Pad the rows too: F.pad(x, (p, p, p, p))."
+        ),
+        impl=_pad_width_only,
+        about="the padding",
     ),
     Mistake(
         id="output_size_without_plus_one",
@@ -185,6 +222,7 @@ MISTAKES: list[Mistake] = [
             "moves s pixels between neighbouring positions, so fewer positions fit."
         ),
         impl=_stride_ignored,
+        about="the stride",
     ),
     Mistake(
         id="stride_only_in_output_size",
@@ -195,6 +233,18 @@ MISTAKES: list[Mistake] = [
             "padded input."
         ),
         impl=_stride_only_in_output_size,
+        about="the stride",
+    ),
+    Mistake(
+        id="layer_pad_width_only",
+        function="conv2d_layer",
+        hint=(
+            "Your output has no padding above and below the image: F.pad(x, (p, p)) pads only "
+            "the last dimension (the columns), because its pairs run from the last dimension "
+            "backwards. Pad the rows too: F.pad(x, (p, p, p, p))."
+        ),
+        impl=_layer_pad_width_only,
+        about="the padding",
     ),
     Mistake(
         id="layer_bias_omitted",

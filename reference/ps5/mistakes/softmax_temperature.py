@@ -70,6 +70,13 @@ def _sample_ignores_temperature(
                              generator=generator)
 
 
+def _sample_ignores_generator(
+    z: torch.Tensor, T: float, num_samples: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    # Right distribution, but drawn from torch's global generator whatever is passed.
+    return torch.multinomial(_probabilities(z, T), num_samples, replacement=True)
+
+
 MISTAKES: list[Mistake] = [
     Mistake(
         id="t_multiplies",
@@ -135,5 +142,14 @@ MISTAKES: list[Mistake] = [
             "temperature-scaled distribution."
         ),
         impl=_sample_ignores_temperature,
+    ),
+    Mistake(
+        id="sample_ignores_generator",
+        function="sample_with_temperature",
+        hint=(
+            "Pass the generator on: torch.multinomial(p, num_samples, replacement=True, "
+            "generator=generator); without it, torch's global generator is used."
+        ),
+        impl=_sample_ignores_generator,
     ),
 ]

@@ -24,7 +24,8 @@ reference's weights loaded into it):
 * at least one sequence with two or more keys allowed: with a single key, that key takes
   all the weight whatever the scale (``no_scaling``, ``scaled_by_sqrt_d_model``).
 
-``pre_ln`` differs on every input.
+``pre_ln`` differs on every input; ``mask_bool_only`` (``~mask``, which works for a
+boolean mask only) raises on the 0/1 integer masks the layer must accept too.
 """
 
 import math
@@ -103,6 +104,12 @@ class _MaskNotBroadcast(_Layer):
     # (B, 1, T, 1): the mask lands on the query axis, hiding whole rows of scores.
     def _apply_mask(self, scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return scores.masked_fill((mask == 0)[:, None, :, None], float("-inf"))
+
+
+class _MaskBoolOnly(_Layer):
+    # ~mask is "not" for a boolean mask, but -2 and -1 for a 0/1 integer one.
+    def _apply_mask(self, scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return scores.masked_fill(~mask[:, None, None, :], float("-inf"))
 
 
 class _FF2WrongShape(_Layer):
@@ -251,5 +258,15 @@ MISTAKES: list[Mistake] = [
             "to (B, n_heads, T, d_head)."
         ),
         impl=_HeadsSplitWithoutPermute,
+    ),
+    Mistake(
+        id="mask_bool_only",
+        function="TransformerLayer",
+        hint=(
+            "The mask may be boolean or 0/1 integers: ~mask is 'not' only for a boolean tensor. "
+            "Compare instead, mask == 0 (True where a key is hidden), which works for both."
+        ),
+        impl=_MaskBoolOnly,
+        raises=r"masked_fill_? only supports boolean masks",
     ),
 ]
