@@ -43,7 +43,9 @@ class Mistake:
     expression searched in the student's "ExceptionType: message" (for methods of a class,
     whose calls a variant cannot replay). ``about`` names the part of the code the bug is
     in ("the padding"): when several mistakes explain a student's values equally well, the
-    hint names what they share instead of guessing one.
+    hint names what they share instead of guessing one. ``nudge`` points at the place of
+    the bug without its fix, for exercises where finding the bug is the exercise (the
+    course chooses per exercise and mode in ``config.yaml``, ``hints: {check: nudge}``).
     """
 
     id: str
@@ -52,3 +54,4 @@ class Mistake:
     impl: Callable[..., Any]
     raises: str = ""
     about: str = ""
+    nudge: str = ""

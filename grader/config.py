@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import yaml
 
 from grader.errors import ConfigError
+
+HintLevel = Literal["full", "nudge", "none"]
+HINT_LEVELS: tuple[str, ...] = get_args(HintLevel)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class ExerciseConfig:
     checks: tuple[CheckConfig, ...]
     answers: tuple[AnswerConfig, ...]
     free_text: tuple[str, ...]
+    # How much a hint says, per mode ("check", "grade"): the full hint unless the course says.
+    hints: dict[str, HintLevel] = field(default_factory=dict)
 
     @property
     def module(self) -> str:
@@ -78,6 +83,10 @@ class ExerciseConfig:
     def forbidden_in(self, function: str) -> tuple[str, ...]:
         """The torch op patterns ``function`` may not use while it is graded."""
         return self.forbidden.get(function, ())
+
+    def hint_level(self, mode: str) -> HintLevel:
+        """How much hints say in ``mode``: "full", "nudge" (where, not how) or "none"."""
+        return self.hints.get(mode, "full")
 
 
 @dataclass(frozen=True)
@@ -246,7 +255,7 @@ class _Reader:
         )
 
     def exercise(self, where: str, eid: str, raw: Any) -> ExerciseConfig:
-        keys = {"title", "file", "functions", "forbidden", "checks", "answers", "free_text"}
+        keys = {"title", "file", "functions", "forbidden", "checks", "answers", "free_text", "hints"}
         body = self.mapping(raw, where, keys, {"title", "file", "functions", "checks"})
         checks_raw = self.mapping(body["checks"], f"{where}.checks", None)
         checks = tuple(self.check(f"{where}.checks.{cid}", str(cid), c) for cid, c in checks_raw.items())
@@ -269,7 +278,16 @@ class _Reader:
             checks=checks,
             answers=answers,
             free_text=self.names(body.get("free_text", []), f"{where}.free_text"),
+            hints=self.hints(body.get("hints", {}), f"{where}.hints"),
         )
+
+    def hints(self, raw: Any, where: str) -> dict[str, HintLevel]:
+        """``{check: nudge, grade: full}``: how much hints say in each mode."""
+        body = self.mapping(raw, where, {"check", "grade"})
+        for mode, level in body.items():
+            if level not in HINT_LEVELS:
+                raise self.fail(f"{where}.{mode}", f"expected one of {', '.join(HINT_LEVELS)}, got {_show(level)}")
+        return dict(body)
 
     def provided(self, raw: Any, where: str, templates: Path) -> tuple[str, ...]:
         """Files that ship with the skeletons and are always taken from the templates."""

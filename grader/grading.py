@@ -12,7 +12,7 @@ import shlex
 import time
 import traceback
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
@@ -22,7 +22,8 @@ import torch
 from grader import __version__
 from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
 from grader.checks.core import CheckFailed, CheckSpec, Context, Student
-from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig
+from grader.catalogue import Mistake
+from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, HintLevel
 from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent, WorkerLost
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
@@ -113,7 +114,8 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
                 reproduce=reproduce_command(assignment, exercise, config.visibility, options, seed),
                 shrink_calls=assignment.shrink_calls if options.shrink_calls is None else options.shrink_calls,
             )
-            results.append(run_check(specs[config.id], config, exercise, context))
+            results.append(run_check(specs[config.id], config, exercise, context,
+                                     exercise.hint_level(options.mode)))
             reference_seconds += context.reference_seconds
             figures += context.figures
     finally:
@@ -153,7 +155,8 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
     )
 
 
-def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, context: Context) -> CheckResult:
+def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, context: Context,
+              hint_level: HintLevel = "full") -> CheckResult:
     """Run one check; the student's failures fail it, the grader's own are errors."""
     start = time.perf_counter()
     status, feedback, mistake, outcome = "passed", None, None, None
@@ -177,9 +180,29 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
         visibility=config.visibility,  # type: ignore[arg-type]
         status=status,  # type: ignore[arg-type]
-        feedback=feedback, mistake=mistake, notes=tuple(context.notes),
+        feedback=leveled(feedback, context.known(mistake), hint_level), mistake=mistake, notes=tuple(context.notes),
         seconds=round(time.perf_counter() - start, 4), outcome=outcome,
     )
+
+
+def leveled(feedback: Feedback | None, mistake: Mistake | None, level: HintLevel) -> Feedback | None:
+    """``feedback`` with as much of its hint as the course wants shown.
+
+    "nudge" keeps where the bug is, not its fix: the catalogued mistake's nudge, or the
+    check's own; a hint with no nudge is left out then.
+
+    >>> leveled(Feedback("wrong", hint="use -inf", nudge="look at the mask"), None, "nudge").hint
+    'look at the mask'
+    """
+    if feedback is None:
+        return None
+    if level == "full":
+        hint = feedback.hint
+    elif level == "none" or not feedback.hint:
+        hint = None
+    else:
+        hint = mistake.nudge if mistake and mistake.nudge else feedback.nudge
+    return replace(feedback, hint=hint, nudge=None)
 
 
 def _abort_feedback(failure: StudentFailure, context: Context) -> tuple[Feedback, str | None]:

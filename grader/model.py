@@ -26,6 +26,8 @@ class Feedback:
     hypothesis shrank it: "smallest failing input"); ``details`` the
     got-vs-expected lines; ``hint`` the likely mistake; ``traceback`` the student's frames
     of a crash; ``output`` what the student's code printed; ``reproduce`` a command line.
+    ``nudge`` is a check's own short form of its ``hint`` (where the bug is, not its fix),
+    used when the course asks for nudges; it is cleared before a report is made.
     """
 
     summary: str
@@ -36,6 +38,7 @@ class Feedback:
     traceback: str | None = None
     output: str | None = None
     reproduce: str | None = None
+    nudge: str | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, CliRun]:
                                "--html", out / "reference.html"),
         "skeleton": start_cli("grade", REPO / "student_templates" / "ps5", "-a", "ps5", "--json", out / "skeleton.json"),
     }
+    runs["skeleton_check"] = start_cli("check", REPO / "student_templates" / "ps5", "-a", "ps5", "-e",
+                                       "transformer_layer", "--json", out / "skeleton_check.json")
     for name in ("alt_correct", "wrong_softmax_overflow"):
         folder = materialize(FIXTURES / "ps5" / name, out / "submissions" / name)
         runs[name] = start_cli("grade", folder, "-a", "ps5", "--json", out / f"{name}.json")
@@ -99,6 +101,16 @@ def test_the_buggy_layer_as_shipped_gets_feedback_naming_its_bugs(graded) -> Non
     assert "raised RuntimeError" in crash["output"] and crash["extra_data"]["mistake"] == "layernorm_over_d_ff"
     view = graded["fixed2"].test("transformer_layer", "multi_head_equivariant")
     assert "view size is not compatible" in view["output"] and view["extra_data"]["mistake"] == "view_on_permuted"
+
+
+def test_a_self_check_of_the_buggy_layer_points_at_each_bug_without_giving_the_fix(graded) -> None:  # type: ignore[no-untyped-def]
+    # Finding the bugs is Ex. 5 itself: `check` nudges, the graded feedback gives the fix.
+    check, grade = graded["skeleton_check"], graded["skeleton"]
+    assert "ff2" in check.stdout and "hint: Look at the input and output sizes" in check.stdout
+    for fix in ("nn.Linear(d_ff, d_model)", "nn.LayerNorm(d_model)", "-inf", "mask[:, None, None, :]"):
+        assert fix not in check.stdout
+        assert fix not in str(check.results)
+    assert "nn.Linear(d_ff, d_model)" in grade.test("transformer_layer", "feed_forward_shapes")["output"]
 
 
 def test_fixing_one_bug_at_a_time_raises_the_score_step_by_step(graded) -> None:  # type: ignore[no-untyped-def]

@@ -165,6 +165,16 @@ def test_visibility_must_be_public_or_hidden(tmp_path, visibility):
     assert "'public' or 'hidden'" in message
 
 
+def test_hint_levels_per_mode(config, tmp_path):
+    assert config.assignments["ps5"].exercise("transformer_layer").hint_level("check") == "nudge"
+    assert config.assignments["ps5"].exercise("transformer_layer").hint_level("grade") == "full"
+    assert config.assignments["basics"].exercise("eigen").hint_level("check") == "full"
+    message = error_of(write_config(tmp_path, lambda raw: at(raw, EIGEN).__setitem__("hints", {"check": "vague"})))
+    assert "assignments.basics.exercises.eigen.hints.check" in message and "full, nudge, none" in message
+    message = error_of(write_config(tmp_path, lambda raw: at(raw, EIGEN).__setitem__("hints", {"batch": "none"})))
+    assert "eigen.hints.batch" in message
+
+
 @pytest.mark.parametrize("file", ["eigen.txt", "eigen", "sub/eigen.py", ""])
 def test_file_must_be_a_python_file_name(tmp_path, file):
     message = error_of(write_config(tmp_path, lambda raw: at(raw, EIGEN).__setitem__("file", file)))

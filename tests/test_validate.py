@@ -17,6 +17,11 @@ def test_validate_passes_on_the_real_catalogue() -> None:
     assert "NOT CAUGHT" not in run.stdout and run.stdout.rstrip().endswith("validation passed")
     for exercise in ("eigen", "parameter_counting", "conv2d", "attention"):
         assert f"  {exercise}: " in run.stdout
+    # Every mistake of basics is named by a hint when caught, the ones found in cohorts included.
+    caught = [line for line in run.stdout.splitlines() if line.startswith("    ✓")]
+    assert caught and all(line.endswith("named in the hint") for line in caught), run.stdout
+    for mistake in ("softmax_without_max", "softmax_minus_global_max", "k_dot_T", "pad_width_only"):
+        assert f"✓ {mistake}: " in run.stdout
 
 
 def _config_with_only_eigen(tmp_path: Path, extra_mistake: str) -> Path:
@@ -60,6 +65,12 @@ def test_validate_passes_on_the_ps5_catalogue() -> None:
     run = run_cli("validate", "--assignment", "ps5")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "NOT CAUGHT" not in run.stdout and run.stdout.rstrip().endswith("validation passed")
+    named = {line.split()[1].rstrip(":") for line in run.stdout.splitlines()
+             if line.startswith("    ✓") and line.endswith("named in the hint")}
+    # The mistakes added for contract points, and those of two exercises once named by no hint.
+    assert {"sample_ignores_generator", "mask_bool_only", "train_no_optimizer_step", "grid_transposed",
+            "gradients_swapped", "reshape_instead_of_permute"} <= named, run.stdout
+    assert "gradients2d: 10/10 catalogued mistakes caught, 10 of them named by a hint" in run.stdout
 
 
 def test_validate_fails_when_a_variant_cannot_be_imported_where_student_code_runs(tmp_path: Path) -> None:

@@ -446,7 +446,8 @@ class Context:
             found = [m for m in found if self.explains(m, other) is not False]
         return tuple(found)
 
-    def sole_mistake(self, function: str, got: Any, replay: Callable[[Mistake], Any]) -> Mistake | None:
+    def sole_mistake(self, function: str, got: Any, replay: Callable[[Mistake], Any], *,
+                     rtol: float = 1e-4, atol: float = 1e-5) -> Mistake | None:
         """The one catalogued mistake of ``function`` whose variant, run by ``replay`` on the
         failing input, gives ``got``; None when none does or several do.
 
@@ -459,7 +460,7 @@ class Context:
                 continue
             start = time.perf_counter()
             try:
-                matches = compare(got, replay(mistake)).ok
+                matches = compare(got, replay(mistake), rtol, atol).ok
             except Exception:  # a variant may crash on inputs the reference accepts
                 matches = False
             finally:

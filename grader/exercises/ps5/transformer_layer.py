@@ -102,16 +102,14 @@ def shapes_check(ctx: Context, prefixes: tuple[str, ...]) -> None:
 
 
 def _shape_mistake(ctx: Context, case: LayerCase, name: str, shape: tuple[int, ...] | None) -> Mistake | None:
-    """The catalogued variant that gives parameter ``name`` the student's wrong ``shape``."""
-    for mistake in ctx.mistakes:
-        try:
-            layer = mistake.impl(case.d_model, case.n_heads, case.d_ff)
-        except Exception:  # a variant may refuse sizes the contract allows
-            continue
-        theirs = layer.state_dict().get(name)
-        if theirs is not None and tuple(theirs.shape) == shape:
-            return mistake
-    return None
+    """The one catalogued variant that gives parameter ``name`` the student's wrong ``shape``."""
+    if shape is None:
+        return None
+
+    def variant_shape(mistake: Mistake) -> torch.Tensor:
+        return torch.tensor(mistake.impl(case.d_model, case.n_heads, case.d_ff).state_dict()[name].shape)
+
+    return ctx.sole_mistake(CLASS, torch.tensor(shape), variant_shape)
 
 
 @check("feed_forward_shapes", "ff1 maps d_model -> d_ff and ff2 maps d_ff -> d_model (and the projections are d x d)")
@@ -190,7 +188,9 @@ def masked_keys_check(ctx: Context, batch: tuple[int, int]) -> None:
                         f"masked keys still get attention weight ({verdict.summary})",
                 input=case.describe(), reproduce=ctx.reproduce,
                 hint="Masked scores must be -inf before the softmax, and a (B, T) mask must cover the key axis "
-                     "of the (B, heads, T, T) scores: mask[:, None, None, :]."))
+                     "of the (B, heads, T, T) scores: mask[:, None, None, :].",
+                nudge="Look at the masking: what the masked scores are filled with, and which axis of the "
+                      "(B, heads, T, T) scores the mask lines up with."))
 
     ctx.for_all(CLASS, layer_cases(masked=True, batch=batch, min_tokens=2, integer_masks=True), body, max_examples=15)
 
@@ -233,15 +233,12 @@ def matches_reference(ctx: Context) -> None:
 
 
 def _output_mistake(ctx: Context, case: LayerCase, state: dict[str, torch.Tensor], got: Any) -> Mistake | None:
-    """The catalogued variant that, with the same weights, outputs what the student's did."""
-    for mistake in ctx.mistakes:
-        try:
-            layer = mistake.impl(case.d_model, case.n_heads, case.d_ff)
-            layer.load_state_dict(state)
-            with torch.no_grad():
-                variant = layer.eval()(case.x, case.mask) if case.mask is not None else layer.eval()(case.x)
-        except Exception:  # variants with other shapes, or that crash, cannot be this output
-            continue
-        if compare(got, variant, rtol=1e-4, atol=1e-4).ok:
-            return mistake
-    return None
+    """The one catalogued variant that, with the same weights, outputs what the student's did."""
+
+    def variant_output(mistake: Mistake) -> Any:
+        layer = mistake.impl(case.d_model, case.n_heads, case.d_ff)
+        layer.load_state_dict(state)
+        with torch.no_grad():
+            return layer.eval()(case.x, case.mask) if case.mask is not None else layer.eval()(case.x)
+
+    return ctx.sole_mistake(CLASS, got, variant_output, atol=1e-4)

@@ -169,6 +169,10 @@ MISTAKES: list[Mistake] = [
             "before the softmax, or large scores saturate it."
         ),
         impl=_NoScaling,
+        nudge=(
+            "Look at the attention scores just before the softmax, and compare them with the "
+            "formula of scaled dot-product attention."
+        ),
     ),
     Mistake(
         id="mask_filled_with_zero",
@@ -178,6 +182,10 @@ MISTAKES: list[Mistake] = [
             "with -inf (float('-inf')) so that a padding key gets no weight at all."
         ),
         impl=_MaskFilledWithZero,
+        nudge=(
+            "Look at the value the masked scores are filled with, and at what the softmax "
+            "makes of it."
+        ),
     ),
     Mistake(
         id="mask_not_broadcast",
@@ -188,6 +196,10 @@ MISTAKES: list[Mistake] = [
             "e.g. mask[:, None, None, :]."
         ),
         impl=_MaskNotBroadcast,
+        nudge=(
+            "Look at the shape the mask has when it meets the (B, n_heads, T, T) scores: "
+            "which axis does it hide?"
+        ),
     ),
     Mistake(
         id="ff2_wrong_shape",
@@ -198,6 +210,7 @@ MISTAKES: list[Mistake] = [
         ),
         impl=_FF2WrongShape,
         raises=r"mat1 and mat2 shapes cannot be multiplied|size mismatch for ff2",
+        nudge="Look at the input and output sizes of the two feed-forward layers.",
     ),
     Mistake(
         id="layernorm_over_d_ff",
@@ -208,6 +221,7 @@ MISTAKES: list[Mistake] = [
         ),
         impl=_LayerNormOverDFF,
         raises=r"normalized_shape|size mismatch for ln",
+        nudge="Look at the size that ln1 and ln2 normalise over.",
     ),
     Mistake(
         id="view_on_permuted",
@@ -218,6 +232,7 @@ MISTAKES: list[Mistake] = [
         ),
         impl=_ViewOnPermuted,
         raises=r"view size is not compatible",
+        nudge="Look at the line that merges the heads back into (B, T, d_model) after a permute.",
     ),
     Mistake(
         id="pre_ln",
@@ -228,6 +243,7 @@ MISTAKES: list[Mistake] = [
             "the second LayerNorm's."
         ),
         impl=_PreLN,
+        nudge="Look at the order of the residual connections and the LayerNorms in forward.",
     ),
     Mistake(
         id="mask_used_as_given",
@@ -239,6 +255,7 @@ MISTAKES: list[Mistake] = [
         ),
         impl=_MaskUsedAsGiven,
         raises=r"must match the size of tensor",
+        nudge="Look at the shape the mask has when it meets the (B, n_heads, T, T) scores.",
     ),
     Mistake(
         id="scaled_by_sqrt_d_model",
@@ -248,6 +265,10 @@ MISTAKES: list[Mistake] = [
             "terms, so the scale is sqrt(d_head) = sqrt(d_model // n_heads)."
         ),
         impl=_ScaledBySqrtDModel,
+        nudge=(
+            "Look at the number the scores are divided by: over which dimension does one "
+            "head's dot product run?"
+        ),
     ),
     Mistake(
         id="heads_split_without_permute",
@@ -258,6 +279,7 @@ MISTAKES: list[Mistake] = [
             "to (B, n_heads, T, d_head)."
         ),
         impl=_HeadsSplitWithoutPermute,
+        nudge="Look at how q, k and v are split into heads: which axis ends up next to T?",
     ),
     Mistake(
         id="mask_bool_only",
@@ -268,5 +290,9 @@ MISTAKES: list[Mistake] = [
         ),
         impl=_MaskBoolOnly,
         raises=r"masked_fill_? only supports boolean masks",
+        nudge=(
+            "Look at how the mask is turned into the positions to hide, for a mask of 0/1 "
+            "integers."
+        ),
     ),
 ]
