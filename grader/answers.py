@@ -2,7 +2,7 @@
 
 Runs only in the parent: the file is read with ``yaml.safe_load`` as data and never executed.
 
->>> check_answer(AnswerConfig("total", 1.0, 0.5), {"total": 61100840}, {"total": 61100840}).ok
+>>> check_answer(AnswerConfig("total", 1.0, 0.5), {"total": 4096}, {"total": 4096}).ok
 True
 """
 

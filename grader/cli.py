@@ -4,6 +4,7 @@
     grader grade DIR --assignment A [--exercise E ...]        every check (tutors, CI)
     grader batch ROOT --assignment A --out OUT [--jobs N]     a whole cohort (tutors)
     grader validate [--assignment A]                          the checks catch every mistake
+    grader dist student --assignment A --out DIR [--zip FILE] the bundle handed out to students
 
 Exit status: 0 graded (and at or above --fail-under), 1 graded but below --fail-under
 (or validation failed), 2 the command could not run, with a one-line reason.
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Callable, NoReturn
 
 from grader import __version__
-from grader.config import AssignmentConfig, Config, default_config_path, load_config
+from grader.config import AssignmentConfig, Config, default_config_path, load_config, require_reference
 from grader.errors import GraderError, UsageError
 
 
@@ -71,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", type=Path, metavar="FILE", help="write results.json (Gradescope format)")
         sub.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
         sub.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
+        sub.add_argument("--markdown", type=Path, metavar="FILE",
+                         help="write a Markdown summary (for $GITHUB_STEP_SUMMARY)")
         sub.add_argument("--fail-under", type=_fail_under, metavar="SCORE",
                          help="exit 1 if the score is below SCORE points (or SCORE%% of the maximum)")
         sub.add_argument("--timeout", type=_positive, metavar="SECONDS", help="time limit per exercise")
@@ -108,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--seed", type=_seed, metavar="N")
     validate.add_argument("--config", type=Path, metavar="FILE")
     validate.set_defaults(handler=_run_validate)
+
+    dist = verbs.add_parser("dist", help="build what a course hands out")
+    kinds = dist.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    student = kinds.add_parser(
+        "student", help="the student bundle: skeletons, helper files, the grader with the public checks, CI files",
+        epilog="Built from an allow-list: never the reference solutions, the mistakes catalogue, hidden checks "
+               "or the reference answers. Takes about as long as grading every catalogued mistake once.")
+    student.add_argument("--assignment", "-a", required=True, help="assignment id from config.yaml")
+    student.add_argument("--out", "-o", type=Path, required=True, help="folder to create (must not exist)")
+    student.add_argument("--zip", type=Path, metavar="FILE", help="also write the bundle as this .zip")
+    student.add_argument("--config", type=Path, metavar="FILE", help="config.yaml to use")
+    student.set_defaults(handler=_run_dist_student)
     return parser
 
 
@@ -159,7 +174,9 @@ def _run_grading(args: argparse.Namespace) -> int:
     config = _config(args)
     assignment = _assignment(config, args, folder)
     _check_exercises(assignment, args.exercise)
-    for option in ("json", "html", "junit"):
+    if args.mode == "grade":
+        require_reference(assignment)
+    for option in ("json", "html", "junit", "markdown"):
         target = getattr(args, option)
         if target is not None and not target.resolve().parent.is_dir():
             raise UsageError(f"--{option} {target}: folder {target.parent} does not exist")
@@ -204,8 +221,10 @@ def _write_outputs(args: argparse.Namespace, report: object) -> None:
     from grader.report.gradescope import render_json
     from grader.report.html import render_html
     from grader.report.junit import render_junit
+    from grader.report.markdown import render_markdown
 
-    renderers: dict[str, Callable[..., str]] = {"json": render_json, "html": render_html, "junit": render_junit}
+    renderers: dict[str, Callable[..., str]] = {"json": render_json, "html": render_html, "junit": render_junit,
+                                                "markdown": render_markdown}
     for option, render in renderers.items():
         target = getattr(args, option)
         if target is not None:
@@ -221,6 +240,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     config = _config(args)
     assignment = _assignment(config, args, None)
     _check_exercises(assignment, args.exercise)
+    require_reference(assignment)
     from grader.batch import run, summary
     from grader.batch.intake import read_names
     from grader.batch.records import Settings
@@ -243,7 +263,8 @@ def _run_batch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     renderers = {"json": summary.cohort_json, "junit": lambda r: summary.cohort_junit(r, assignment.id),
-                 "html": lambda r: summary.render_summary(r, assignment.title)}
+                 "html": lambda r: summary.render_summary(r, assignment.title),
+                 "markdown": lambda r: summary.cohort_markdown(r, assignment.title)}
     for option, render in renderers.items():
         if getattr(args, option) is not None:
             write_atomic(getattr(args, option), render(result.records))
@@ -264,6 +285,8 @@ def _run_validate(args: argparse.Namespace) -> int:
     if args.assignment is not None and args.assignment not in config.assignments:
         raise UsageError(f"unknown assignment {args.assignment!r} (known: {', '.join(config.assignments)})")
     chosen = [config.assignments[args.assignment]] if args.assignment else list(config.assignments.values())
+    for assignment in chosen:
+        require_reference(assignment)
     from grader.sandbox.client import sandbox_for
 
     ok = True
@@ -275,6 +298,23 @@ def _run_validate(args: argparse.Namespace) -> int:
         sys.stdout.write(render_validation(validation))
         ok = ok and validation.ok
     return 0 if ok else 1
+
+
+def _run_dist_student(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if args.assignment not in config.assignments:
+        raise UsageError(f"unknown assignment {args.assignment!r} (known: {', '.join(config.assignments)})")
+    if args.out.exists():
+        raise UsageError(f"--out {args.out} already exists; the bundle is written to a new folder")
+    if args.zip is not None and not args.zip.resolve().parent.is_dir():
+        raise UsageError(f"--zip {args.zip}: folder {args.zip.parent} does not exist")
+    assignment = config.assignments[args.assignment]
+    require_reference(assignment)
+    from grader.dist.bundle import build_student_bundle
+
+    bundle = build_student_bundle(config, assignment, args.out, args.zip)
+    print(bundle.describe())
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ from typing import Any, Literal, get_args
 
 import yaml
 
-from grader.errors import ConfigError
+from grader.errors import ConfigError, UsageError
 
 HintLevel = Literal["full", "nudge", "none"]
 HINT_LEVELS: tuple[str, ...] = get_args(HintLevel)
@@ -75,6 +75,9 @@ class ExerciseConfig:
     free_text: tuple[str, ...]
     # How much a hint says, per mode ("check", "grade"): the full hint unless the course says.
     hints: dict[str, HintLevel] = field(default_factory=dict)
+    # Points of checks and answers that a student bundle leaves out (its config has neither):
+    # None means they are all here, to be counted.
+    declared_after_submission: float | None = None
 
     @property
     def module(self) -> str:
@@ -88,15 +91,27 @@ class ExerciseConfig:
         """How much hints say in ``mode``: "full", "nudge" (where, not how) or "none"."""
         return self.hints.get(mode, "full")
 
+    @property
+    def points_after_submission(self) -> float:
+        """Points that ``grader check`` does not judge: hidden checks and answers.yaml."""
+        if self.declared_after_submission is not None:
+            return self.declared_after_submission
+        hidden = sum(c.points for c in self.checks if c.visibility == "hidden")
+        return hidden + sum(a.points for a in self.answers if a.visibility == "hidden")
+
 
 @dataclass(frozen=True)
 class AssignmentConfig:
-    """One assignment; paths are absolute (resolved against the config's folder)."""
+    """One assignment; paths are absolute (resolved against the config's folder).
+
+    ``reference`` is None in a student bundle, whose ``hints`` names the table of what the
+    catalogued mistakes return (see :mod:`grader.dist.hints`).
+    """
 
     id: str
     title: str
     templates: Path
-    reference: Path
+    reference: Path | None
     checks_package: str
     answers_file: str
     exercises: tuple[ExerciseConfig, ...]
@@ -106,6 +121,7 @@ class AssignmentConfig:
     shrink_calls: int = 100
     preload: tuple[str, ...] = ()
     provided: tuple[str, ...] = ()
+    hints: Path | None = None
 
     def exercise(self, exercise_id: str) -> ExerciseConfig:
         for exercise in self.exercises:
@@ -120,12 +136,23 @@ class Config:
     assignments: dict[str, AssignmentConfig]
 
 
+def require_reference(assignment: AssignmentConfig) -> Path:
+    """The reference folder, or a one-line :class:`UsageError` in a student bundle."""
+    if assignment.reference is None:
+        raise UsageError(f"this grader comes from the student bundle of {assignment.id}: it has no reference "
+                         "solutions, so it can only run `grader check` (the public checks)")
+    return assignment.reference
+
+
 def default_config_path() -> Path:
-    """The config.yaml beside the installed ``grader`` package (the course repository).
+    """The config.yaml of a student bundle's installed grader (``grader/course/``), else the
+    one beside the ``grader`` package (the course repository).
 
     It is never looked up in the submission's folder: a submission could bring its own.
     """
-    return Path(__file__).resolve().parents[1] / "config.yaml"
+    package = Path(__file__).resolve().parent
+    bundled = package / "course" / "config.yaml"
+    return bundled if bundled.is_file() else package.parent / "config.yaml"
 
 
 def load_config(path: Path) -> Config:
@@ -228,8 +255,11 @@ class _Reader:
     def assignment(self, aid: str, raw: Any, limits: Limits, base: dict[str, Any]) -> AssignmentConfig:
         where = f"assignments.{aid}"
         keys = {"title", "templates", "reference", "checks", "answers", "exercises", "limits", "hypothesis", "preload",
-                "provided"}
-        body = self.mapping(raw, where, keys, {"title", "templates", "reference", "checks", "exercises"})
+                "provided", "hints"}
+        body = self.mapping(raw, where, keys, {"title", "templates", "checks", "exercises"})
+        if ("reference" in body) == ("hints" in body):
+            raise self.fail(f"{where}.reference", "expected either 'reference' (a course repository) or "
+                                                  "'hints' (a student bundle), not both or neither")
         hypo = self.mapping(body.get("hypothesis", {}), f"{where}.hypothesis", HYPOTHESIS_KEYS)
         exercises_raw = self.mapping(body["exercises"], f"{where}.exercises", None)
         if not exercises_raw:
@@ -242,7 +272,8 @@ class _Reader:
             id=aid,
             title=self.text(body["title"], f"{where}.title"),
             templates=templates,
-            reference=self.path_of(body["reference"], f"{where}.reference"),
+            reference=self.path_of(body["reference"], f"{where}.reference") if "reference" in body else None,
+            hints=self.path_of(body["hints"], f"{where}.hints") if "hints" in body else None,
             checks_package=self.text(body["checks"], f"{where}.checks"),
             answers_file=self.text(body.get("answers", "answers.yaml"), f"{where}.answers"),
             exercises=exercises,
@@ -255,7 +286,8 @@ class _Reader:
         )
 
     def exercise(self, where: str, eid: str, raw: Any) -> ExerciseConfig:
-        keys = {"title", "file", "functions", "forbidden", "checks", "answers", "free_text", "hints"}
+        keys = {"title", "file", "functions", "forbidden", "checks", "answers", "free_text", "hints",
+                "points_after_submission"}
         body = self.mapping(raw, where, keys, {"title", "file", "functions", "checks"})
         checks_raw = self.mapping(body["checks"], f"{where}.checks", None)
         checks = tuple(self.check(f"{where}.checks.{cid}", str(cid), c) for cid, c in checks_raw.items())
@@ -279,6 +311,8 @@ class _Reader:
             answers=answers,
             free_text=self.names(body.get("free_text", []), f"{where}.free_text"),
             hints=self.hints(body.get("hints", {}), f"{where}.hints"),
+            declared_after_submission=None if "points_after_submission" not in body else float(
+                self.number(body["points_after_submission"], f"{where}.points_after_submission")),
         )
 
     def hints(self, raw: Any, where: str) -> dict[str, HintLevel]:

@@ -15,15 +15,15 @@ import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import torch
 
 from grader import __version__
 from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
-from grader.checks.core import CheckFailed, CheckSpec, Context, Student
 from grader.catalogue import Mistake
-from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, HintLevel
+from grader.checks.core import CheckFailed, CheckSpec, Context, Student
+from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, HintLevel, require_reference
 from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent, WorkerLost
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
@@ -32,7 +32,11 @@ from grader.sandbox.client import Sandbox
 
 @dataclass(frozen=True)
 class Options:
-    """How to grade: ``mode`` "check" runs public checks only; None means the config's value."""
+    """How to grade: ``mode`` "check" runs public checks only; None means the config's value.
+
+    ``catalogue`` gives each exercise's mistakes (building a student bundle records what they
+    return through it).
+    """
 
     mode: Literal["check", "grade"] = "grade"
     seed: int | None = None
@@ -40,10 +44,13 @@ class Options:
     exercise_seconds: float | None = None
     submission_label: str | None = None
     shrink_calls: int | None = None
+    catalogue: Callable[[AssignmentConfig, ExerciseConfig], tuple[Mistake, ...]] = load_mistakes
 
 
 def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, options: Options) -> GradeReport:
     """Grade ``submission`` (a folder) and return the report; student failures never raise."""
+    if options.mode == "grade":
+        require_reference(assignment)
     started = datetime.now(timezone.utc)
     start = time.perf_counter()
     # The grader's own tensors are tiny, and a worker computes beside it on the same cores.
@@ -64,8 +71,25 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
         started=started.isoformat(timespec="seconds"),
         seconds=round(time.perf_counter() - start, 3),
         grader_version=__version__,
-        notes=(isolation_note(sandbox.isolation()),),
+        notes=(*not_judged_note(assignment, exercises, options), isolation_note(sandbox.isolation())),
     )
+
+
+def not_judged_note(assignment: AssignmentConfig, results: tuple[ExerciseResult, ...],
+                    options: Options) -> tuple[str, ...]:
+    """What ``grader check`` leaves to grading, as a note (none when every check ran).
+
+    >>> not_judged_note(basics, results, Options(mode="check"))      # doctest: +SKIP
+    ('public checks: 19 of 35 points; hidden checks and the answers in answers.yaml are graded after submission',)
+    """
+    if options.mode == "grade":
+        return ()
+    public = sum(r.max_score for r in results)
+    later = sum(assignment.exercise(r.id).points_after_submission for r in results)
+    if not later:
+        return ()
+    return (f"public checks: {public:g} of {public + later:g} points; hidden checks and the answers in "
+            "answers.yaml are graded after submission",)
 
 
 def isolation_note(layers: tuple[str, ...]) -> str:
@@ -96,7 +120,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
     """Run the checks and answer checks of one exercise in a fresh worker."""
     specs = load_checks(assignment, exercise)
     reference = load_reference(assignment, exercise) if options.mode == "grade" else None
-    mistakes = load_mistakes(assignment, exercise)
+    mistakes = options.catalogue(assignment, exercise)
     limit = options.exercise_seconds or assignment.limits.exercise_seconds
     student = Student(sandbox, submission, exercise, min(assignment.limits.call_seconds, limit), limit,
                       provided=assignment.provided, provided_from=assignment.templates)
@@ -131,7 +155,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
             unreadable = str(exc)
     expected: dict = {}
     if wanted_answers and options.mode == "grade":
-        expected = read_answers(assignment.reference / assignment.answers_file)
+        expected = read_answers(require_reference(assignment) / assignment.answers_file)
     for answer in wanted_answers:
         start = time.perf_counter()
         verdict = check_answer(answer, given, expected) if unreadable is None else None

@@ -1,7 +1,8 @@
 """Loading trusted code in the parent: exercise checks, reference solutions, mistakes.
 
 Reference solutions and the catalogue are imported by file path under private module
-names, only in the parent; the worker never sees them.
+names, only in the parent; the worker never sees them. A student bundle has neither: its
+mistakes come from the table of their outputs (:mod:`grader.dist.hints`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from types import ModuleType
 
 from grader.catalogue import Mistake
 from grader.checks.core import CheckSpec
-from grader.config import AssignmentConfig, ExerciseConfig
+from grader.config import AssignmentConfig, ExerciseConfig, require_reference
 from grader.errors import ConfigError, GraderError
 
 
@@ -57,6 +58,8 @@ def _load_file(path: Path, name: str) -> ModuleType:
 
 def load_reference(assignment: AssignmentConfig, exercise: ExerciseConfig) -> ModuleType | None:
     """The reference solution of an exercise, or None where it is absent (student bundle)."""
+    if assignment.reference is None:
+        return None
     path = assignment.reference / exercise.file
     if not path.is_file():
         return None
@@ -64,7 +67,15 @@ def load_reference(assignment: AssignmentConfig, exercise: ExerciseConfig) -> Mo
 
 
 def load_mistakes(assignment: AssignmentConfig, exercise: ExerciseConfig) -> tuple[Mistake, ...]:
-    """The catalogued mistakes of an exercise (empty where the catalogue is absent)."""
+    """The catalogued mistakes of an exercise (empty where the catalogue is absent).
+
+    In a student bundle they are stand-ins that look up what each variant returned when the
+    bundle was built (:func:`grader.dist.hints.table_mistakes`).
+    """
+    if assignment.hints is not None:
+        from grader.dist.hints import table_mistakes
+
+        return table_mistakes(assignment.hints, exercise)
     path = mistakes_file(assignment, exercise)
     if not path.is_file():
         return ()
@@ -80,4 +91,5 @@ def load_mistakes(assignment: AssignmentConfig, exercise: ExerciseConfig) -> tup
 
 
 def mistakes_file(assignment: AssignmentConfig, exercise: ExerciseConfig) -> Path:
-    return assignment.reference / "mistakes" / f"{exercise.id}.py"
+    return require_reference(assignment) / "mistakes" / f"{exercise.id}.py"
+

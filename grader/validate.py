@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.catalogue import Mistake
-from grader.config import AssignmentConfig, ExerciseConfig
+from grader.config import AssignmentConfig, ExerciseConfig, require_reference
 from grader.errors import GraderError
 from grader.grading import Options, grade
 from grader.loading import load_mistakes, mistakes_file
@@ -64,7 +64,7 @@ class Validation:
 
 def mutant(assignment: AssignmentConfig, exercise: ExerciseConfig, mistake: Mistake, target: Path) -> Path:
     """A copy of the reference submission with ``mistake.function`` replaced by the variant."""
-    shutil.copytree(assignment.reference, target, ignore=shutil.ignore_patterns("mistakes", "__pycache__"))
+    shutil.copytree(require_reference(assignment), target, ignore=shutil.ignore_patterns("mistakes", "__pycache__"))
     module = exercise.module
     name = mistake.impl.__name__
     (target / f"_reference_{module}.py").write_text((target / exercise.file).read_text())
@@ -78,8 +78,8 @@ def mutant(assignment: AssignmentConfig, exercise: ExerciseConfig, mistake: Mist
 
 def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = None) -> Validation:
     """Grade the reference, then every catalogued mistake on its own exercise."""
-    reference = grade(assignment, assignment.reference, sandbox,
-                      Options(mode="grade", seed=seed, submission_label=str(assignment.reference)))
+    folder = require_reference(assignment)
+    reference = grade(assignment, folder, sandbox, Options(mode="grade", seed=seed, submission_label=str(folder)))
     outcomes, thin = [], []
     for exercise in assignment.exercises:
         mistakes = load_mistakes(assignment, exercise)

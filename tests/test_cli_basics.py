@@ -177,8 +177,9 @@ def test_check_in_the_current_folder_works_without_the_reference(tmp_path: Path)
     shutil.copytree(REPO, bundle, ignore=shutil.ignore_patterns("reference", "tests", ".git", "*.egg-info"))
     submission = bundle / "mine"
     shutil.copytree(REPO / "examples" / "basics", submission)
-    run = finish(start_cli("check", "--config", bundle / "config.yaml", "--json", tmp_path / "r.json", cwd=submission),
-                 tmp_path / "r.json")
+    # From another folder, `python -m grader` is whichever grader is installed: this checkout's, say.
+    run = finish(start_cli("check", "--config", bundle / "config.yaml", "--json", tmp_path / "r.json", cwd=submission,
+                           env={"PYTHONPATH": str(REPO)}), tmp_path / "r.json")
     assert run.returncode == 0, run.stderr
     assert run.exercise_scores()["eigen"] == (3.0, 3.0)
     assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "error"]

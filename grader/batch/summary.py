@@ -6,8 +6,9 @@
 forbids every external load): the score distribution, the pass rate of every check, the
 catalogued mistakes with who made them, the free-text answers side by side, the slowest
 submissions and every grader error. Names, answers and messages come from students and are
-escaped by the template's autoescaping. ``--json`` and ``--junit`` of ``grader batch`` write
-the cohort as JSON and as one JUnit file (a test suite per student).
+escaped by the template's autoescaping. ``--json``, ``--junit`` and ``--markdown`` of
+``grader batch`` write the cohort as JSON, as one JUnit file (a test suite per student) and
+as a Markdown summary for a CI job's page.
 """
 
 from __future__ import annotations
@@ -230,3 +231,18 @@ def cohort_junit(records: tuple[dict[str, Any], ...], assignment: str) -> str:
             ET.SubElement(case, "error", message=xml_text(record["reason"] or "grader error")[:500])
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def cohort_markdown(records: tuple[dict[str, Any], ...], title: str, worst: int = 10) -> str:
+    """The cohort in Markdown (``--markdown``): each student's score, the checks most failed."""
+    from grader.report.markdown import inline
+
+    lines = [f"## {inline(title)}: {len(records)} submissions", "", "| student | status | points |", "|---|---|---:|"]
+    for record in records:
+        score = f"{points(record['score'])}/{points(record['max_score'])}" if record["score"] is not None else ""
+        lines.append(f"| {inline(record['student'])} | {record['status']} | {score} |")
+    rates = [rate for rate in check_rates(records) if rate.passed < rate.total][:worst]
+    if rates:
+        lines += ["", "### Checks most often failed", "", "| check | passed |", "|---|---:|"]
+        lines += [f"| {inline(r.exercise)} · {inline(r.check)} | {r.passed}/{r.total} |" for r in rates]
+    return "\n".join(lines) + "\n"
