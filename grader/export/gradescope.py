@@ -109,7 +109,7 @@ def contents(config: Config, assignment: AssignmentConfig) -> dict[str, bytes]:
     torch, rest = pinned(checkout / "pyproject.toml")
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     values = {"assignment": assignment.id, "title": assignment.title, "python": python, "deadline": DEADLINE,
-              "max_score": max_score(assignment), "torch": torch, "pins": rest}
+              "max_score": max_score(assignment)}
     files = {
         "setup.sh": _render("setup.sh", **values),
         "run_autograder": _render("run_autograder", **values),
