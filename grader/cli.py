@@ -1,10 +1,11 @@
-"""The ``grader`` command line: ``check``, ``grade``, ``batch`` and ``validate``.
+"""The ``grader`` command line: ``check``, ``grade``, ``batch``, ``validate`` and ``export``.
 
     grader check [DIR] [--assignment A] [--exercise E ...]    public checks (students)
     grader grade DIR --assignment A [--exercise E ...]        every check (tutors, CI)
     grader batch ROOT --assignment A --out OUT [--jobs N]     a whole cohort (tutors)
     grader validate [--assignment A]                          the checks catch every mistake
     grader dist student --assignment A --out DIR [--zip FILE] the bundle handed out to students
+    grader export gradescope --assignment A --out FILE.zip    a Gradescope autograder (staff)
 
 Exit status: 0 graded (and at or above --fail-under), 1 graded but below --fail-under
 (or validation failed), 2 the command could not run, with a one-line reason.
@@ -123,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     student.add_argument("--zip", type=Path, metavar="FILE", help="also write the bundle as this .zip")
     student.add_argument("--config", type=Path, metavar="FILE", help="config.yaml to use")
     student.set_defaults(handler=_run_dist_student)
+
+    export = verbs.add_parser("export", help="an autograder for a course platform, built from this checkout")
+    targets = export.add_subparsers(dest="target", required=True, parser_class=_Parser)
+    gradescope = targets.add_parser("gradescope", help="the zip for Gradescope's Configure Autograder page")
+    gradescope.add_argument("--assignment", "-a", required=True, help="assignment id from config.yaml")
+    gradescope.add_argument("--out", "-o", type=Path, required=True, metavar="FILE.zip", help="the zip to write")
+    gradescope.add_argument("--config", type=Path, metavar="FILE", help="config.yaml to use")
+    gradescope.set_defaults(handler=_run_export_gradescope, mode="grade")
     return parser
 
 
@@ -314,6 +323,16 @@ def _run_dist_student(args: argparse.Namespace) -> int:
 
     bundle = build_student_bundle(config, assignment, args.out, args.zip)
     print(bundle.describe())
+def _run_export_gradescope(args: argparse.Namespace) -> int:
+    if not args.out.resolve().parent.is_dir():
+        raise UsageError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    config = _config(args)
+    assignment = _assignment(config, args, None)
+    from grader.export.gradescope import build
+
+    names = build(config, assignment, args.out)
+    print(f"wrote {args.out} ({len(names)} files, {args.out.stat().st_size // 1024} KiB): upload it on the "
+          f"assignment's Configure Autograder page; its README.md says which settings to choose")
     return 0
 
 

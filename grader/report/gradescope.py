@@ -1,7 +1,8 @@
 """results.json in Gradescope's format, one test per check.
 
-Top level ``score``, ``max_score``, ``execution_time``, ``output``, ``tests``; each test has
-``name``, ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility`` and
+Top level ``score``, ``max_score``, ``execution_time``, ``output``, ``stdout_visibility``
+(hidden: the terminal report shows hidden checks), ``tests``; each test has ``name``,
+``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility`` and
 ``extra_data`` with the exercise and check ids. Public checks are "visible"; hidden checks
 are "after_published", so students see them once the grades are published.
 """
@@ -15,6 +16,9 @@ from grader.model import GradeReport
 from grader.report.text import check_text, points
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
+# The grader's terminal output (Gradescope shows a run's stdout) has every hidden check's
+# feedback: course staff only.
+STDOUT_VISIBILITY = "hidden"
 
 
 def results(report: GradeReport) -> dict[str, Any]:
@@ -54,6 +58,7 @@ def results(report: GradeReport) -> dict[str, Any]:
         "execution_time": report.seconds,
         "output": "\n".join(summary),
         "output_format": "text",
+        "stdout_visibility": STDOUT_VISIBILITY,
         "tests": tests,
         "extra_data": {
             "assignment": report.assignment,

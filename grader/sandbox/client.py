@@ -290,6 +290,9 @@ def _scratch_folders() -> tuple[Path, Path]:
     """A fresh scratch folder for a sandbox's workers, and the empty folder inside it that
     each worker builds its private file-system view on."""
     scratch = Path(tempfile.mkdtemp(prefix="grader-"))
+    # Traversable, not listable: a worker that became nobody without the private view must
+    # still reach its own folder inside (each worker's is 0700, and its own).
+    scratch.chmod(0o711)
     (scratch / "root").mkdir()
     return scratch, scratch / "root"
 

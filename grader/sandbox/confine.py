@@ -20,7 +20,8 @@ layer has a way as root and, where namespaces are refused, a way without root:
   writable and the repository, reference solutions, config and other submissions do not
   exist (``view.py``); without root, Landlock rules under which they cannot be opened and
   only the scratch folder can be written (``landlock.py``);
-* ``unprivileged-uid``: the worker runs as ``nobody``, not as the grader's user (root only).
+* ``unprivileged-uid``: the worker runs as ``nobody``, not as the grader's user (root only;
+  without the private view only where ``nobody`` can read the Python installation).
 
 Without root and without Landlock grading still runs, with the layers the machine
 allows, and every report names the missing ones.
@@ -33,6 +34,9 @@ from __future__ import annotations
 
 import os
 import resource
+import site
+import stat
+import sys
 import tempfile
 from dataclasses import dataclass
 
@@ -137,6 +141,35 @@ def drop_privileges(folder: str) -> bool:
     return os.geteuid() == NOBODY
 
 
+def open_to_others(path: str, read: bool = True) -> bool:
+    """Whether a user with no rights of its own (``nobody``) can reach ``path``, and read it.
+
+    >>> open_to_others("/usr/lib"), open_to_others("/root")   # doctest: +SKIP
+    (True, False)
+    """
+    try:
+        folder = os.path.realpath(path)
+        if read and not os.stat(folder).st_mode & stat.S_IROTH:
+            return False
+        while True:
+            if not os.stat(folder).st_mode & stat.S_IXOTH:
+                return False
+            if folder == os.path.dirname(folder):
+                return True
+            folder = os.path.dirname(folder)
+    except OSError:
+        return False
+
+
+def nobody_can_run_here(folder: str) -> bool:
+    """Whether ``nobody`` could go on running this Python in ``folder`` without the private view:
+    the interpreter and its packages readable (not under a 0700 home folder, say), and the
+    scratch folder's parent traversable (the sandbox makes it so)."""
+    trees = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.executable, *site.getsitepackages()}
+    return all(open_to_others(t) for t in trees if os.path.exists(t)) and \
+        open_to_others(os.path.dirname(folder), read=False)
+
+
 def restrict_in_place(folder: str, adopted: bool = False) -> tuple[str, ...]:
     """Landlock and seccomp where the namespaces and the private view were refused; the
     layers they stand in for.
@@ -188,8 +221,10 @@ def confine(plan: Plan, namespaces: tuple[str, ...], in_cgroup: bool, adopted: b
         os.chdir(plan.folder)
         if plan.isolate:
             layers += restrict_in_place(plan.folder, adopted)
-    # Without the private view, nobody could not even reach the scratch folder (0700 parents).
-    if viewed and drop_privileges(plan.folder):
+    # Without the private view (namespaces refused, as in many containers) the worker still
+    # becomes nobody where nobody can run Python there; the files it must not read are then
+    # kept from it by Landlock, or by their own permissions.
+    if (viewed or plan.isolate and nobody_can_run_here(plan.folder)) and drop_privileges(plan.folder):
         layers.append("unprivileged-uid")
     # Changing the user id cleared the parent-death signal; the keeper's death must still kill us.
     linux.die_with_parent()
