@@ -44,6 +44,8 @@ class Options:
     exercise_seconds: float | None = None
     submission_label: str | None = None
     shrink_calls: int | None = None
+    # The report goes to the student (a batch's report.html): reproduce lines they can run.
+    for_student: bool = False
     catalogue: Callable[[AssignmentConfig, ExerciseConfig], tuple[Mistake, ...]] = load_mistakes
 
 
@@ -108,7 +110,17 @@ def _wanted(visibility: str, options: Options) -> bool:
 
 
 def reproduce_command(assignment: AssignmentConfig, exercise: ExerciseConfig, visibility: str,
-                      options: Options, seed: int) -> str:
+                      options: Options, seed: int) -> str | None:
+    """The command that replays a check's inputs, for whoever reads the report.
+
+    A report for the student (``Options.for_student``, as a batch writes them) names only what
+    the student can run in their own folder: ``grader check`` for a public check, nothing for
+    a hidden one (its failing input is shown instead).
+    """
+    if options.for_student:
+        if visibility != "public":
+            return None
+        return f"grader check . --assignment {assignment.id} --exercise {exercise.id} --seed {seed}"
     folder = shlex.quote(options.submission_label or "SUBMISSION")
     if visibility == "public" and options.mode == "check":
         return f"grader check {folder} --exercise {exercise.id} --seed {seed}"
@@ -204,18 +216,21 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
         visibility=config.visibility,  # type: ignore[arg-type]
         status=status,  # type: ignore[arg-type]
-        feedback=leveled(feedback, context.known(mistake), hint_level), mistake=mistake, notes=tuple(context.notes),
+        feedback=as_reported(feedback, context.known(mistake), hint_level, tuple(context.student.warnings)),
+        mistake=mistake, notes=tuple(context.notes),
         seconds=round(time.perf_counter() - start, 4), outcome=outcome,
     )
 
 
-def leveled(feedback: Feedback | None, mistake: Mistake | None, level: HintLevel) -> Feedback | None:
-    """``feedback`` with as much of its hint as the course wants shown.
+def as_reported(feedback: Feedback | None, mistake: Mistake | None, level: HintLevel,
+            warnings: tuple[str, ...] = ()) -> Feedback | None:
+    """``feedback`` with as much of its hint as the course wants shown, and the warnings the
+    student's code raised in its exercise so far (they often explain the failure).
 
     "nudge" keeps where the bug is, not its fix: the catalogued mistake's nudge, or the
     check's own; a hint with no nudge is left out then.
 
-    >>> leveled(Feedback("wrong", hint="use -inf", nudge="look at the mask"), None, "nudge").hint
+    >>> as_reported(Feedback("wrong", hint="use -inf", nudge="look at the mask"), None, "nudge").hint
     'look at the mask'
     """
     if feedback is None:
@@ -226,7 +241,7 @@ def leveled(feedback: Feedback | None, mistake: Mistake | None, level: HintLevel
         hint = None
     else:
         hint = mistake.nudge if mistake and mistake.nudge else feedback.nudge
-    return replace(feedback, hint=hint, nudge=None)
+    return replace(feedback, hint=hint, nudge=None, warnings=warnings)
 
 
 def _abort_feedback(failure: StudentFailure, context: Context) -> tuple[Feedback, str | None]:

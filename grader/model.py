@@ -26,6 +26,7 @@ class Feedback:
     hypothesis shrank it: "smallest failing input"); ``details`` the
     got-vs-expected lines; ``hint`` the likely mistake; ``traceback`` the student's frames
     of a crash; ``output`` what the student's code printed; ``reproduce`` a command line.
+    ``warnings`` are those the student's code raised while its exercise was checked.
     ``nudge`` is a check's own short form of its ``hint`` (where the bug is, not its fix),
     used when the course asks for nudges; it is cleared before a report is made.
     """
@@ -39,6 +40,7 @@ class Feedback:
     output: str | None = None
     reproduce: str | None = None
     nudge: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,8 @@ def grade_entry(task: Task) -> Outcome:
     try:
         assignment = config(task.config_path).assignments[settings.assignment]
         options = Options(mode="grade", seed=settings.seed, exercises=settings.exercises,
-                          exercise_seconds=settings.exercise_seconds, submission_label=entry.name)
+                          exercise_seconds=settings.exercise_seconds, submission_label=entry.name,
+                          for_student=True)
         try:
             folder = stage(entry, task.staging)
         except Unreadable as exc:

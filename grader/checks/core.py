@@ -188,6 +188,8 @@ class Student:
         self.handles: dict[str, Handle] = {}
         self.output = ""
         self.import_output = ""
+        # Warnings the student's code raised in this exercise (a deprecated .T, say), in order.
+        self.warnings: list[str] = []
         self.last_call: tuple[str, Call] | None = None
         self.import_failure: MissingPiece | None = None
         # Results that several checks of the exercise share (a trained model's handle, say);
@@ -227,6 +229,10 @@ class Student:
         finally:
             self.spent += time.monotonic() - start
         self.output = str(reply.get("stdout", ""))
+        raised = reply.get("warnings")
+        for warning in raised if isinstance(raised, list) else []:
+            if isinstance(warning, str) and warning not in self.warnings and len(self.warnings) < 10:
+                self.warnings.append(warning)
         return reply
 
     def _ensure_worker(self) -> Worker:
@@ -355,7 +361,7 @@ class Context:
     """Everything one check needs; created by the runner for each check."""
 
     def __init__(self, *, student: Student, exercise: ExerciseConfig, reference: ModuleType | None,
-                 mistakes: tuple[Mistake, ...], max_examples: int, seed: int, reproduce: str,
+                 mistakes: tuple[Mistake, ...], max_examples: int, seed: int, reproduce: str | None,
                  shrink_calls: int = 100) -> None:
         self.student, self.exercise = student, exercise
         self.shrink_calls = shrink_calls

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 
 from grader.model import CheckResult, Feedback, GradeReport
 
@@ -32,23 +33,39 @@ def _indent(text: str, prefix: str, limit: int | None = None) -> list[str]:
     return [prefix + line for line in lines]
 
 
-def feedback_lines(feedback: Feedback) -> list[str]:
-    """What failed, on which input, got vs expected, hint, reproduce: as plain lines."""
+def feedback_lines(feedback: Feedback, seen: dict[str, str] | None = None, where: str = "") -> list[str]:
+    """What failed, on which input, got vs expected, hint, reproduce: as plain lines.
+
+    ``seen`` maps a traceback or warnings already shown (for the same exercise) to the check
+    that showed them: they are referred to instead of repeated, and recorded under ``where``
+    (this check) when new.
+    """
+    seen = {} if seen is None else seen
     lines = [clean(feedback.summary)]
     if feedback.input:
         lines.append(f"  {feedback.input_label}: {clean(feedback.input)}")
     lines += [f"    {clean(row)}" for row in feedback.details]
     if feedback.traceback:
-        lines.append("  your code's traceback:")
-        lines += _indent(feedback.traceback, "    ")
+        lines += _once(seen, where, feedback.traceback, "your code's traceback",
+                       _indent(feedback.traceback, "    "))
     if feedback.output:
         lines.append("  your code printed:")
         lines += _indent(feedback.output, "    | ", MAX_OUTPUT_LINES)
+    if feedback.warnings:
+        text = "\n".join(feedback.warnings)
+        lines += _once(seen, where, text, "warnings your code raised in this exercise", _indent(text, "    ! "))
     if feedback.hint:
         lines.append(f"  hint: {feedback.hint}")
     if feedback.reproduce:
         lines.append(f"  reproduce: {feedback.reproduce}")
     return lines
+
+
+def _once(seen: dict[str, str], where: str, text: str, label: str, body: list[str]) -> list[str]:
+    if text in seen:
+        return [f"  {label}: as shown above, under {seen[text]}"]
+    seen[text] = where
+    return [f"  {label}:", *body]
 
 
 def check_text(result: CheckResult) -> str:
@@ -70,14 +87,19 @@ class _Style:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
 
 
-def render_terminal(report: GradeReport, color: bool = False, width: int = 88) -> str:
-    """A summary a student reads at a glance: a line per check, then what failed and why."""
+def render_terminal(report: GradeReport, color: bool = False, width: int = 88, waited: float | None = None) -> str:
+    """A summary a student reads at a glance: a line per check, then what failed and why.
+
+    Descriptions wrap to ``width``; ``waited`` is the wall time since the command started
+    (interpreter and torch imports included), shown beside the time spent grading.
+    """
     style = _Style(color)
     mark = {"passed": style("✓", "32"), "failed": style("✗", "31"), "error": style("!", "33")}
     verb = "check (public checks only)" if report.mode == "check" else "grade (all checks)"
+    took = f"{report.seconds:.1f} s" if waited is None else f"{waited:.1f} s ({report.seconds:.1f} s grading)"
     lines = [
         style(f"{report.title}", "1"),
-        f"submission {clean(report.submission)} · {verb} · seed {report.seed} · {report.seconds:.1f} s",
+        f"submission {clean(report.submission)} · {verb} · seed {report.seed} · {took}",
         "",
     ]
     for exercise in report.exercises:
@@ -85,22 +107,27 @@ def render_terminal(report: GradeReport, color: bool = False, width: int = 88) -
         score = f"{points(exercise.score)}/{points(exercise.max_score)}"
         lines.append(style(f"{head:<{width - 8}}{score:>8}", "1"))
         for check in exercise.checks:
-            room = width - 40
-            description = check.description if len(check.description) <= room else check.description[: room - 1] + "…"
-            lines.append(f"  {mark[check.status]} {points(check.score):>3}/{points(check.points):<3} "
-                         f"{check.check:<28} {description}")
+            lead = f"  {mark[check.status]} {points(check.score):>3}/{points(check.points):<3} {check.check:<28} "
+            indent = len(lead) - (len(mark[check.status]) - 1)  # the mark's colour codes take no room
+            wrapped = textwrap.wrap(check.description, max(width - indent, 20)) or [""]
+            lines.append(lead + wrapped[0])
+            lines += [" " * indent + line for line in wrapped[1:]]
     failed = [c for c in report.checks() if not c.passed]
     if failed:
         lines += ["", style("What to look at", "1")]
         previous = None
+        seen: dict[str, str] = {}
         for check in failed:
+            if previous is None or check.exercise != previous.exercise:
+                seen = {}
             lines.append("")
-            lines.append(style(f"{check.exercise} · {check.check}", "31" if check.status == "failed" else "33"))
+            label = f"{check.exercise} · {check.check}"
+            lines.append(style(label, "31" if check.status == "failed" else "33"))
             if check.feedback and previous is not None and check.feedback == previous.feedback \
                     and check.exercise == previous.exercise:
                 lines.append("  the same as above")
             elif check.feedback:
-                lines += ["  " + line for line in feedback_lines(check.feedback)]
+                lines += ["  " + line for line in feedback_lines(check.feedback, seen, label)]
             previous = check
     notes = sorted({f"{c.exercise} · {c.check}: {n}" for c in report.checks() for n in c.notes})
     if notes or report.notes:

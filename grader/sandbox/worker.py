@@ -26,6 +26,7 @@ import random
 import socket
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -236,8 +237,13 @@ def serve(sock: socket.socket, folder: str, layers: tuple[str, ...] = ()) -> Non
         except EOFError:
             return
         output = CappedText()
+        caught: list[warnings.WarningMessage] = []
         try:
-            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output), \
+                    warnings.catch_warnings(record=True) as caught:
+                # Every warning of this request, even one already shown: the parent keeps them
+                # for the failure they may explain (torch warns once per process in C++ anyway).
+                warnings.simplefilter("always")
                 reply = {"ok": True, **worker.handle(request)}
         except BaseException as exc:  # student code may raise anything, SystemExit included
             reply = {
@@ -249,12 +255,25 @@ def serve(sock: socket.socket, folder: str, layers: tuple[str, ...] = ()) -> Non
                 },
             }
         reply["stdout"] = output.text()
+        reply["warnings"] = [warning_text(w, worker.folder) for w in caught[:MAX_WARNINGS]]
         try:
             codec.write_message(sock, reply, worker.keep)
         except BaseException as exc:  # an unsendable reply is the student's value's fault
             codec.write_message(sock, {"ok": False, "error": {
                 "type": "ReturnValueError", "message": codec.safe_repr(exc, 500), "traceback": ""},
                 "stdout": output.text()})
+
+
+MAX_WARNINGS = 20
+
+
+def warning_text(warning: warnings.WarningMessage, folder: str) -> str:
+    """``UserWarning: message (attention.py, line 12)``; the place only when it is the student's."""
+    text = f"{warning.category.__name__}: {str(warning.message)[:500]}"
+    path = os.path.realpath(str(warning.filename))
+    if path.startswith(folder + os.sep):
+        text += f" ({os.path.relpath(path, folder)}, line {warning.lineno})"
+    return text
 
 
 def str_of(exc: BaseException) -> str:

@@ -99,6 +99,17 @@ def test_scores_agree_across_csv_results_and_records(cohort) -> None:  # type: i
     assert float(endless["seconds"]) < 30  # its own time limit, not a hang
 
 
+def test_a_students_report_reproduces_only_what_the_student_can_run(cohort) -> None:  # type: ignore[no-untyped-def]
+    _, out, _ = cohort
+    results = json.loads((out / "wrong_attention_no_scaling" / "results.json").read_text())
+    failed = {t["extra_data"]["check"]: t for t in results["tests"]
+              if t["extra_data"]["exercise"] == "attention" and t["status"] == "failed"}
+    assert failed["matches_torch"]["visibility"] == "visible"
+    assert "reproduce: grader check . --assignment basics --exercise attention --seed 0" in failed["matches_torch"]["output"]
+    assert "reproduce:" not in failed["matches_reference"]["output"]  # a hidden check: the input is shown
+    assert "grader grade" not in (out / "wrong_attention_no_scaling" / "report.html").read_text()
+
+
 def test_an_unsafe_archive_is_a_graded_zero_with_the_reason(cohort) -> None:  # type: ignore[no-untyped-def]
     _, out, _ = cohort
     row = rows(out)["slip"]

@@ -357,3 +357,45 @@ def surrogate_report() -> GradeReport:
 def test_junit_drops_lone_surrogates(tmp_path):
     write_atomic(tmp_path / "junit.xml", render_junit(surrogate_report()))
     assert ET.parse(tmp_path / "junit.xml").getroot().find(".//failure") is not None
+
+
+def _failed(check: str, description: str, traceback: str | None = None,
+            warnings: tuple[str, ...] = ()) -> CheckResult:
+    return CheckResult("attention", check, description, 1.0, "public", "failed",
+                       Feedback(summary=f"{check} failed", traceback=traceback, warnings=warnings))
+
+
+def _report_of(*checks: CheckResult) -> GradeReport:
+    exercise = ExerciseResult(id="attention", title="Ex. 4 - Attention", file="attention.py", checks=checks)
+    return GradeReport(assignment="basics", title="Basics", submission="alice", mode="check", seed=0,
+                       exercises=(exercise,), started="2026-01-01T00:00:00+00:00", seconds=1.25,
+                       grader_version="0.1.0")
+
+
+def test_terminal_wraps_a_long_description_instead_of_cutting_it():
+    description = " ".join(f"word{i}" for i in range(40))  # about 230 characters
+    text = render_terminal(_report_of(_failed("long", description)), width=88)
+    assert "…" not in text
+    assert " ".join(text.split()).count(description) == 1  # every word, in order
+    assert all(len(line) <= 88 for line in text.splitlines() if "word" in line)
+
+
+def test_terminal_shows_the_wall_time_the_student_waited_beside_the_grading_time():
+    text = render_terminal(_report_of(_failed("one", "x")), waited=6.4)
+    assert "6.4 s (1.2 s grading)" in text.splitlines()[1]
+
+
+def test_terminal_shows_an_identical_traceback_and_warnings_once_per_exercise():
+    trace = "Traceback (most recent call last):\n  File \"attention.py\", line 3\nRuntimeError: boom"
+    warning = "UserWarning: The use of `x.T` on tensors of dimension other than 2 (attention.py, line 3)"
+    checks = [_failed(f"check{i}", "x", trace, (warning,)) for i in range(3)]
+    text = render_terminal(_report_of(*checks))
+    assert text.count("RuntimeError: boom") == 1 and text.count(warning) == 1
+    assert text.count("your code's traceback: as shown above, under attention · check0") == 2
+    assert text.count("warnings your code raised in this exercise: as shown above, under attention · check0") == 2
+
+
+def test_html_shows_the_warnings_the_students_code_raised():
+    warning = "UserWarning: deprecated <b>.T</b> (attention.py, line 3)"
+    html = render_html(_report_of(_failed("one", "x", warnings=(warning,))))
+    assert "Warnings your code raised in this exercise" in html and "&lt;b&gt;.T&lt;/b&gt;" in html
