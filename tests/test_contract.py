@@ -15,6 +15,7 @@ from conftest import FIXTURES, CliRun, finish, materialize, start_cli
 CASES = [
     ("typical_replace_relus", "ps5", "guided_backprop", None),
     ("wrong_attention_softmax_overflow", "basics", "attention", "stable_for_large_scores"),
+    ("wrong_attention_k_dot_T", "basics", "attention", "matches_torch"),
     ("wrong_sampling_ignores_generator", "ps5", "softmax_temperature", "sampling"),
     ("wrong_mask_bool_only", "ps5", "transformer_layer", "masked_keys_get_no_weight"),
     ("wrong_constant_gradient_image", "ps5", "guided_backprop", "gradient_shape_and_image"),
@@ -46,3 +47,11 @@ def test_breaking_one_point_of_the_contract_loses_its_check(graded, name, check)
     assert run.returncode == 0, run.stderr
     failed = {t["extra_data"]["check"] for t in run.results["tests"] if t["status"] == "failed"}
     assert check in failed, run.results["tests"]
+
+
+def test_a_crash_shows_the_warning_torch_raised_in_the_students_code_and_names_the_mistake(graded) -> None:  # type: ignore[no-untyped-def]
+    test = graded["wrong_attention_k_dot_T"].test("attention", "matches_torch")
+    assert "raised RuntimeError" in test["output"] and test["extra_data"]["mistake"] == "k_dot_T"
+    assert "warnings your code raised in this exercise:" in test["output"]
+    assert "UserWarning: The use of `x.T` on tensors of dimension other than 2" in test["output"]
+    assert "Triggered internally" not in test["output"]

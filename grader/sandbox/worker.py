@@ -23,6 +23,7 @@ import importlib.util
 import io
 import os
 import random
+import re
 import socket
 import sys
 import traceback
@@ -269,7 +270,9 @@ MAX_WARNINGS = 20
 
 def warning_text(warning: warnings.WarningMessage, folder: str) -> str:
     """``UserWarning: message (attention.py, line 12)``; the place only when it is the student's."""
-    text = f"{warning.category.__name__}: {str(warning.message)[:500]}"
+    # torch's C++ warnings end with where in torch's own sources they were raised: noise here.
+    message = re.sub(r"\s*\(Triggered internally at [^)]*\)\.?$", "", str(warning.message))
+    text = f"{warning.category.__name__}: {message[:500]}"
     path = os.path.realpath(str(warning.filename))
     if path.startswith(folder + os.sep):
         text += f" ({os.path.relpath(path, folder)}, line {warning.lineno})"
