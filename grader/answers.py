@@ -50,6 +50,8 @@ def read_answers(path: Path) -> dict[str, Any]:
         raise AnswersUnreadable(f"{path.name} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
     except RecursionError:
         raise AnswersUnreadable(f"{path.name} nests its lists too deeply") from None
+    except (ValueError, TypeError) as exc:  # a value PyYAML recognises but cannot build: "2023-13-45"
+        raise AnswersUnreadable(f"{path.name} is not valid YAML: {exc}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -69,16 +71,29 @@ def _numeric(value: Any) -> Any:
     return None
 
 
+def check_form(answer: AnswerConfig, given: dict[str, Any]) -> Comparison:
+    """What can be judged without the reference: the answer is filled in, a number or a matrix.
+
+    >>> check_form(AnswerConfig("total", 1.0, 0.0), {"total": None}).summary
+    "no answer yet: fill in 'total' in answers.yaml"
+    """
+    value = given.get(answer.key)
+    if value is None:
+        return Comparison(False, f"no answer yet: fill in '{answer.key}' in answers.yaml")
+    if _numeric(value) is None:
+        return Comparison(False, f"'{answer.key}' should be a number or a matrix (a list of rows), got {str(value)[:80]!r}")
+    return Comparison(True, "")
+
+
 def check_answer(answer: AnswerConfig, given: dict[str, Any], expected: dict[str, Any]) -> Comparison:
     """Compare one numeric answer with the reference's, within the configured tolerance."""
     if answer.key not in expected:
         raise KeyError(f"the reference answers have no key {answer.key!r}")
-    value = given.get(answer.key)
-    if value is None:
-        return Comparison(False, f"no answer yet: fill in '{answer.key}' in answers.yaml")
+    form = check_form(answer, given)
+    if not form.ok:
+        return form
+    value = given[answer.key]
     got, want = _numeric(value), _numeric(expected[answer.key])
-    if got is None:
-        return Comparison(False, f"'{answer.key}' should be a number or a matrix (a list of rows), got {str(value)[:80]!r}")
     if isinstance(want, int) and isinstance(got, float) and math.isfinite(got) and got.is_integer():
         got = int(got)
     if isinstance(want, int):

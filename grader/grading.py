@@ -15,14 +15,14 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
 from grader import __version__
-from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
+from grader.answers import AnswersUnreadable, check_answer, check_form, free_text, read_answers
 from grader.checks.core import CheckFailed, CheckSpec, Context, Student
-from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig
+from grader.config import AnswerConfig, AssignmentConfig, CheckConfig, ExerciseConfig
 from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent, WorkerLost
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
@@ -118,39 +118,69 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
             figures += context.figures
     finally:
         student.close()
-    answers_path = submission / assignment.answers_file
-    wanted_answers = [a for a in exercise.answers if _wanted(a.visibility, options)]
-    given: dict = {}
-    unreadable = None
-    if wanted_answers or exercise.free_text:
-        try:
-            given = read_answers(answers_path)
-        except AnswersUnreadable as exc:
-            unreadable = str(exc)
-    expected: dict = {}
-    if wanted_answers and options.mode == "grade":
-        expected = read_answers(assignment.reference / assignment.answers_file)
-    for answer in wanted_answers:
-        start = time.perf_counter()
-        verdict = check_answer(answer, given, expected) if unreadable is None else None
-        passed = verdict is not None and verdict.ok
-        feedback = None if passed else Feedback(
-            summary=unreadable or f"answers.yaml '{answer.key}': {verdict.summary}",
-            details=verdict.details if verdict else (),
-        )
-        results.append(CheckResult(
-            exercise=exercise.id, check=answer.check_id,
-            description=f"hand-computed answer '{answer.key}' in answers.yaml",
-            points=answer.points, visibility=answer.visibility,  # type: ignore[arg-type]
-            status="passed" if passed else "failed", feedback=feedback,
-            seconds=round(time.perf_counter() - start, 4), outcome=None if passed else "wrong" if verdict else "unreadable",
-        ))
+    given, unreadable = _submitted_answers(assignment, exercise, submission, options)
+    results += answer_results(assignment, exercise, given, unreadable, options)
     return ExerciseResult(
         id=exercise.id, title=exercise.title, file=exercise.file, checks=tuple(results),
         free_text=free_text(exercise.free_text, given),
         student_seconds=round(student.spent, 4), reference_seconds=round(reference_seconds, 4),
         figures=tuple(figures),
     )
+
+
+def _submitted_answers(assignment: AssignmentConfig, exercise: ExerciseConfig, submission: Path,
+                       options: Options) -> tuple[dict[str, Any], str | None]:
+    """The submission's answers, and why answers.yaml could not be read (None when it could)."""
+    if not (_wanted_answers(exercise, options) or exercise.free_text):
+        return {}, None
+    try:
+        return read_answers(submission / assignment.answers_file), None
+    except AnswersUnreadable as exc:
+        return {}, str(exc)
+
+
+def _wanted_answers(exercise: ExerciseConfig, options: Options) -> list[AnswerConfig]:
+    return [a for a in exercise.answers if _wanted(a.visibility, options)]
+
+
+def answer_results(assignment: AssignmentConfig, exercise: ExerciseConfig, given: dict[str, Any],
+                   unreadable: str | None, options: Options) -> list[CheckResult]:
+    """One result per hand-computed answer: compared with the reference's in "grade" mode, judged
+    on its form alone in "check" mode (which never reads the reference, and scores nothing, since
+    a well-formed answer may still be wrong). The grader's own failures are grader errors."""
+    results = []
+    expected: dict[str, Any] | None = None
+    for answer in _wanted_answers(exercise, options):
+        start = time.perf_counter()
+        points = answer.points if options.mode == "grade" else 0.0
+        description = (f"hand-computed answer '{answer.key}' in answers.yaml" if options.mode == "grade" else
+                       f"answers.yaml '{answer.key}' is filled in (its value is graded later, "
+                       f"{points_text(answer.points)})")
+        status, outcome, feedback = "passed", None, None
+        try:
+            if unreadable is not None:
+                status, outcome, feedback = "failed", "unreadable", Feedback(summary=unreadable)
+            else:
+                if options.mode == "grade" and expected is None:
+                    expected = read_answers(assignment.reference / assignment.answers_file)
+                verdict = check_answer(answer, given, expected) if expected is not None else check_form(answer, given)
+                if not verdict.ok:
+                    status, outcome = "failed", "wrong"
+                    feedback = Feedback(summary=f"answers.yaml '{answer.key}': {verdict.summary}",
+                                        details=verdict.details)
+        except Exception as exc:  # the grader's own bug (the reference answers lack the key, say)
+            status, outcome, feedback = "error", "grader-error", grader_error_feedback(exc)
+        results.append(CheckResult(
+            exercise=exercise.id, check=answer.check_id, description=description, points=points,
+            visibility=answer.visibility,  # type: ignore[arg-type]
+            status=status,  # type: ignore[arg-type]
+            feedback=feedback, seconds=round(time.perf_counter() - start, 4), outcome=outcome,
+        ))
+    return results
+
+
+def points_text(points: float) -> str:
+    return f"{points:g} point" + ("" if points == 1 else "s")
 
 
 def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, context: Context) -> CheckResult:
@@ -168,11 +198,7 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
     except StudentFailure as failure:
         status, (feedback, mistake), outcome = "failed", _abort_feedback(failure, context), failure.outcome
     except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
-        status, outcome, feedback = "error", "grader-error", Feedback(
-            summary=f"grader error ({type(exc).__name__}: {exc}); this is not your fault, "
-                    "please tell the course staff",
-            details=("where the grader failed:", *_grader_location(exc)),
-        )
+        status, outcome, feedback = "error", "grader-error", grader_error_feedback(exc)
     return CheckResult(
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
         visibility=config.visibility,  # type: ignore[arg-type]
@@ -203,6 +229,14 @@ def _abort_feedback(failure: StudentFailure, context: Context) -> tuple[Feedback
         hint=mistake.hint if mistake else None,
         reproduce=None if missing else context.reproduce,
     ), mistake.id if mistake else None
+
+
+def grader_error_feedback(exc: Exception) -> Feedback:
+    """What a check says when the grader itself failed: never charged to the student."""
+    return Feedback(
+        summary=f"grader error ({type(exc).__name__}: {exc}); this is not your fault, please tell the course staff",
+        details=("where the grader failed:", *_grader_location(exc)),
+    )
 
 
 def _grader_location(exc: BaseException) -> tuple[str, ...]:

@@ -90,6 +90,12 @@ def test_invalid_yaml_names_the_line(tmp_path):
     assert "not valid YAML" in str(info.value) and "(line 4)" in str(info.value)
 
 
+@pytest.mark.parametrize("text", ["a: 2023-13-45\n", "a: !!int zz\n"], ids=["bad date", "bad tagged int"])
+def test_values_yaml_cannot_build_are_invalid_yaml_not_a_crash(tmp_path, text):
+    with pytest.raises(AnswersUnreadable, match="not valid YAML"):
+        read_answers(write(tmp_path, text))
+
+
 def test_python_tags_are_not_executed(tmp_path):
     path = write(tmp_path, "a: !!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(AnswersUnreadable, match="not valid YAML"):
