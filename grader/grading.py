@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import difflib
 import shlex
 import time
 import traceback
@@ -20,7 +21,7 @@ from typing import Any, Literal
 import torch
 
 from grader import __version__
-from grader.answers import AnswersUnreadable, check_answer, check_form, free_text, read_answers
+from grader.answers import Answers, check_answer, check_form, describe_form, free_text, read_answers
 from grader.checks.core import CheckFailed, CheckSpec, Context, Student
 from grader.config import AnswerConfig, AssignmentConfig, CheckConfig, ExerciseConfig
 from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent, WorkerLost
@@ -48,11 +49,10 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
     # The grader's own tensors are tiny, and a worker computes beside it on the same cores.
     torch.set_num_threads(1)
     seed = assignment.seed if options.seed is None else options.seed
-    exercises = tuple(
-        grade_exercise(assignment, exercise, submission, sandbox, options, seed)
-        for exercise in assignment.exercises
-        if not options.exercises or exercise.id in options.exercises
-    )
+    chosen = [e for e in assignment.exercises if not options.exercises or e.id in options.exercises]
+    answers = submitted_answers(assignment, submission) if any(e.answers or e.free_text for e in chosen) else None
+    exercises = tuple(grade_exercise(assignment, exercise, submission, sandbox, options, seed, answers)
+                      for exercise in chosen)
     return GradeReport(
         assignment=assignment.id,
         title=assignment.title,
@@ -63,7 +63,7 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
         started=started.isoformat(timespec="seconds"),
         seconds=round(time.perf_counter() - start, 3),
         grader_version=__version__,
-        notes=(isolation_note(sandbox.isolation()),),
+        notes=(*answers_notes(assignment, exercises, answers, options), isolation_note(sandbox.isolation())),
     )
 
 
@@ -91,7 +91,7 @@ def reproduce_command(assignment: AssignmentConfig, exercise: ExerciseConfig, vi
 
 
 def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submission: Path,
-                   sandbox: Sandbox, options: Options, seed: int) -> ExerciseResult:
+                   sandbox: Sandbox, options: Options, seed: int, answers: Submitted | None) -> ExerciseResult:
     """Run the checks and answer checks of one exercise in a fresh worker."""
     specs = load_checks(assignment, exercise)
     reference = load_reference(assignment, exercise) if options.mode == "grade" else None
@@ -118,65 +118,126 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
             figures += context.figures
     finally:
         student.close()
-    given, unreadable = _submitted_answers(assignment, exercise, submission, options)
-    results += answer_results(assignment, exercise, given, unreadable, options)
+    if answers is not None:
+        results += answer_results(assignment, exercise, answers, options)
     return ExerciseResult(
         id=exercise.id, title=exercise.title, file=exercise.file, checks=tuple(results),
-        free_text=free_text(exercise.free_text, given),
+        free_text=free_text(exercise.free_text, answers.values) if answers else (),
         student_seconds=round(student.spent, 4), reference_seconds=round(reference_seconds, 4),
         figures=tuple(figures),
     )
 
 
-def _submitted_answers(assignment: AssignmentConfig, exercise: ExerciseConfig, submission: Path,
-                       options: Options) -> tuple[dict[str, Any], str | None]:
-    """The submission's answers, and why answers.yaml could not be read (None when it could)."""
-    if not (_wanted_answers(exercise, options) or exercise.free_text):
-        return {}, None
+@dataclass(frozen=True)
+class Submitted:
+    """The submission's answers.yaml as read: its answers, or why it could not be read at all."""
+
+    answers: Answers
+    failure: StudentFailure | None = None
+
+    @property
+    def values(self) -> dict[str, Any]:
+        return self.answers.values
+
+
+def submitted_answers(assignment: AssignmentConfig, submission: Path) -> Submitted:
     try:
-        return read_answers(submission / assignment.answers_file), None
-    except AnswersUnreadable as exc:
-        return {}, str(exc)
+        return Submitted(read_answers(submission / assignment.answers_file, answer_keys(assignment.exercises)))
+    except StudentFailure as failure:  # no file (missing), too large or not a mapping (unreadable)
+        return Submitted(Answers({}), failure)
 
 
-def _wanted_answers(exercise: ExerciseConfig, options: Options) -> list[AnswerConfig]:
-    return [a for a in exercise.answers if _wanted(a.visibility, options)]
-
-
-def answer_results(assignment: AssignmentConfig, exercise: ExerciseConfig, given: dict[str, Any],
-                   unreadable: str | None, options: Options) -> list[CheckResult]:
-    """One result per hand-computed answer: compared with the reference's in "grade" mode, judged
-    on its form alone in "check" mode (which never reads the reference, and scores nothing, since
-    a well-formed answer may still be wrong). The grader's own failures are grader errors."""
+def answer_results(assignment: AssignmentConfig, exercise: ExerciseConfig, answers: Submitted,
+                   options: Options) -> list[CheckResult]:
+    """One result per answer of the exercise. "grade" compares each hand-computed answer with the
+    reference's. "check" never reads the reference: it judges the form of every answer (filled in,
+    readable, of the declared kind and shape) and of the free text, and scores nothing, since a
+    well-formed answer may still be wrong. The grader's own failures are grader errors."""
     results = []
     expected: dict[str, Any] | None = None
-    for answer in _wanted_answers(exercise, options):
+    grading = options.mode == "grade"
+    items: list[AnswerConfig | str] = [*exercise.answers, *(() if grading else exercise.free_text)]
+    for item in items:
         start = time.perf_counter()
-        points = answer.points if options.mode == "grade" else 0.0
-        description = (f"hand-computed answer '{answer.key}' in answers.yaml" if options.mode == "grade" else
-                       f"answers.yaml '{answer.key}' is filled in (its value is graded later, "
-                       f"{points_text(answer.points)})")
-        status, outcome, feedback = "passed", None, None
+        key = item.key if isinstance(item, AnswerConfig) else item
+        problems = answers.answers.problems_of(key)
+        status, outcome, feedback = "failed", None, None
         try:
-            if unreadable is not None:
-                status, outcome, feedback = "failed", "unreadable", Feedback(summary=unreadable)
+            if answers.failure is not None:
+                outcome, feedback = answers.failure.outcome, Feedback(summary=str(answers.failure))
+            elif problems:
+                outcome, feedback = "unreadable", Feedback(
+                    summary=f"answers.yaml could not read '{key}': {problems[0]}",
+                    details=tuple(str(p) for p in problems[1:]))
+            elif not isinstance(item, AnswerConfig):
+                filled = str(answers.values.get(key) or "").strip()
+                status, outcome = ("passed", None) if filled else ("failed", "missing")
+                feedback = None if filled else Feedback(summary=f"no answer yet: write your answer to '{key}' "
+                                                                "in answers.yaml")
             else:
-                if options.mode == "grade" and expected is None:
-                    expected = read_answers(assignment.reference / assignment.answers_file)
-                verdict = check_answer(answer, given, expected) if expected is not None else check_form(answer, given)
+                if grading and expected is None:
+                    expected = read_answers(assignment.reference / assignment.answers_file).values
+                verdict = check_answer(item, answers.values, expected) if grading else check_form(item, answers.values)
+                status = "passed" if verdict.ok else "failed"
                 if not verdict.ok:
-                    status, outcome = "failed", "wrong"
-                    feedback = Feedback(summary=f"answers.yaml '{answer.key}': {verdict.summary}",
-                                        details=verdict.details)
+                    outcome = "missing" if answers.values.get(key) is None else "wrong"
+                    feedback = Feedback(summary=f"answers.yaml '{key}': {verdict.summary}", details=verdict.details,
+                                        hint=_misspelt(key, answers.values, assignment) if outcome == "missing" else None)
         except Exception as exc:  # the grader's own bug (the reference answers lack the key, say)
             status, outcome, feedback = "error", "grader-error", grader_error_feedback(exc)
         results.append(CheckResult(
-            exercise=exercise.id, check=answer.check_id, description=description, points=points,
-            visibility=answer.visibility,  # type: ignore[arg-type]
+            exercise=exercise.id, check=f"answer_{key}", description=_answer_description(item, grading),
+            points=item.points if isinstance(item, AnswerConfig) and grading else 0.0,
+            visibility=item.visibility if isinstance(item, AnswerConfig) and grading else "public",  # type: ignore[arg-type]
             status=status,  # type: ignore[arg-type]
             feedback=feedback, seconds=round(time.perf_counter() - start, 4), outcome=outcome,
         ))
     return results
+
+
+def _answer_description(item: AnswerConfig | str, grading: bool) -> str:
+    if not isinstance(item, AnswerConfig):
+        return "answers.yaml: free text, read by your tutor"
+    if grading:
+        return f"hand-computed answer '{item.key}' in answers.yaml"
+    return f"answers.yaml: {describe_form(item)} ({points_text(item.points)} at grading)"
+
+
+def _misspelt(key: str, given: dict[str, Any], assignment: AssignmentConfig) -> str | None:
+    """"did you mean" for an answer filled in under a key the assignment does not know."""
+    known = answer_keys(assignment.exercises)
+    unknown = [k for k in given if k not in known and given[k] is not None]
+    close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.75)
+    return f"your answers.yaml has '{close[0]}': did you mean '{key}'? Only the keys of the skeleton count" \
+        if close else None
+
+
+def answers_notes(assignment: AssignmentConfig, exercises: tuple[ExerciseResult, ...], answers: Submitted | None,
+                  options: Options) -> tuple[str, ...]:
+    """Remarks on answers.yaml that no result of an answer shows: lines outside every known key,
+    free text lost (in "grade" mode, where free text is no check), and in "check" mode what the
+    answers as they are would lose at grading."""
+    if answers is None:
+        return ()
+    configs = [assignment.exercise(e.id) for e in exercises]
+    known = answer_keys(assignment.exercises)
+    notes = [f"answers.yaml {problem}" for problem in answers.answers.problems if problem.key not in known]
+    if options.mode == "grade":
+        free = {key for e in configs for key in e.free_text}
+        notes += [f"answers.yaml {problem} (so the free text '{problem.key}' is lost)"
+                  for problem in answers.answers.problems if problem.key in free]
+    else:
+        checks = {(c.exercise, c.check): c for e in exercises for c in e.checks}
+        lost = [a for e in configs for a in e.answers if not checks[(e.id, a.check_id)].passed]
+        if lost:
+            notes.insert(0, f"answers.yaml: {len(lost)} hand-computed answer(s) not ready yet (see above); as they "
+                            f"are, they would score nothing at grading ({points_text(sum(a.points for a in lost))})")
+    return tuple(notes)
+
+
+def answer_keys(exercises: tuple[ExerciseConfig, ...] | list[ExerciseConfig]) -> tuple[str, ...]:
+    """Every key of answers.yaml these exercises ask for, numeric and free text."""
+    return tuple(key for e in exercises for key in (*(a.key for a in e.answers), *e.free_text))
 
 
 def points_text(points: float) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import yaml
 
-from conftest import REPO, run_cli
+from conftest import FIXTURES, REPO, materialize, run_cli
 
 
 def config_variant(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
@@ -66,3 +66,34 @@ def test_a_grader_failure_outside_every_check_exits_2_with_one_line(tmp_path: Pa
     assert run.returncode == 2
     assert run.stderr.startswith("grader: grader error (RuntimeError: a bug in the checks)")
     assert "not your fault" in run.stderr and run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+
+
+def test_check_names_every_answers_yaml_problem_with_its_line(tmp_path: Path) -> None:
+    folder = materialize(FIXTURES / "basics" / "answers_typos", tmp_path / "typos")
+    run = run_cli("check", folder, json_path=tmp_path / "r.json")
+    assert run.returncode == 0, run.stderr
+    tab = run.test("parameter_counting", "answer_alexnet_total_params")
+    assert (tab["status"], tab["extra_data"]["failure"]) == ("failed", "unreadable")
+    assert "answers.yaml could not read 'alexnet_total_params': line 5: a tab character" in tab["output"]
+    bracket = run.test("conv2d", "answer_conv2d_b_stride2_pad0")
+    assert "line 7: a '[' that is never closed" in bracket["output"]
+    shape = run.test("conv2d", "answer_conv2d_c_stride2_pad1")
+    assert (shape["extra_data"]["failure"], shape["max_score"]) == ("wrong", 0)
+    assert "'conv2d_c_stride2_pad1' should be a 3x3 matrix (a list of rows): it has 2 rows, expected 3" in shape["output"]
+    misspelt = run.test("attention", "answer_attention_context_C")
+    assert misspelt["extra_data"]["failure"] == "missing"
+    assert "did you mean 'attention_context_C'?" in misspelt["output"]
+    assert run.test("eigen", "answer_eigen_matrix")["status"] == "passed"
+    assert "line 5: a tab character" in run.stdout and "line 7: a '[' that is never closed" in run.stdout
+    assert "4 hand-computed answer(s) not ready yet" in run.stdout and "(4 points)" in run.stdout
+
+
+def test_grade_keeps_the_answers_that_parse_and_calls_an_unfilled_one_missing(tmp_path: Path) -> None:
+    folder = materialize(FIXTURES / "basics" / "answers_typos", tmp_path / "typos")
+    run = run_cli("grade", folder, "--assignment", "basics", "-e", "eigen", "-e", "conv2d",
+                  json_path=tmp_path / "r.json")
+    assert run.returncode == 0, run.stderr
+    assert run.test("eigen", "answer_eigen_matrix")["score"] == 1
+    assert run.test("conv2d", "answer_conv2d_a_stride1_pad0")["score"] == 1
+    assert run.test("conv2d", "answer_conv2d_b_stride2_pad0")["extra_data"]["failure"] == "unreadable"
+    assert run.test("conv2d", "answer_conv2d_c_stride2_pad1")["extra_data"]["failure"] == "wrong"
