@@ -220,27 +220,29 @@ def _show(value: Any) -> str:
 
 def check_form(answer: AnswerConfig, given: dict[str, Any]) -> Comparison:
     """What can be judged without the reference: the answer is filled in, in the declared form.
+    The summary does not name the key: the caller says which answer it is about.
 
     >>> check_form(AnswerConfig("total", 1.0, 0.0, kind="integer"), {"total": None}).summary
-    "no answer yet: fill in 'total' in answers.yaml"
+    'no answer yet: replace its null by your answer'
     >>> check_form(AnswerConfig("A", 1.0, 0.0, kind="matrix", shape=(2, 2)), {"A": [[1, 2], [3]]}).summary
-    "'A' should be a 2x2 matrix (a list of rows): row 2 has 1 number, expected 2"
+    'should be a 2x2 matrix (a list of rows): row 2 has 1 number, expected 2'
     """
-    value = given.get(answer.key)
+    if answer.key not in given:
+        return Comparison(False, f"no answer yet: the key is not in your answers.yaml (the skeleton has a line "
+                                 f"'{answer.key}: null' for it)")
+    value = given[answer.key]
     if value is None:
-        return Comparison(False, f"no answer yet: fill in '{answer.key}' in answers.yaml")
+        return Comparison(False, "no answer yet: replace its null by your answer")
     form = describe_form(answer)
     if answer.kind == "integer":
         whole = _is_number(value) and float(value).is_integer()
         return Comparison(True) if whole else Comparison(
-            False, f"'{answer.key}' should be {form}, written with digits only (like 1234567), got {_show(value)}")
+            False, f"should be {form}, written with digits only (like 1234567), got {_show(value)}")
     if answer.kind == "number":
         return Comparison(True) if _is_number(value) else Comparison(
-            False, f"'{answer.key}' should be {form} (like 0.75), got {_show(value)}")
+            False, f"should be {form} (like 0.75), got {_show(value)}")
     problem = _shape_problem(value, answer.shape)
-    if problem:
-        return Comparison(False, f"'{answer.key}' should be {form} (a list of rows): {problem}")
-    return Comparison(True)
+    return Comparison(False, f"should be {form} (a list of rows): {problem}") if problem else Comparison(True)
 
 
 def check_answer(answer: AnswerConfig, given: dict[str, Any], expected: dict[str, Any]) -> Comparison:

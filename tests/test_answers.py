@@ -172,7 +172,7 @@ def test_wrong_int_answer_fails_with_difference():
 
 def test_int_answer_with_fraction_fails_as_not_a_whole_number():
     verdict = check_answer(ALEXNET, {"alexnet_total_params": 61100840.5}, REFERENCE)
-    assert not verdict.ok and "should be a whole number" in verdict.summary
+    assert not verdict.ok and verdict.summary.startswith("should be a whole number")
 
 
 def test_matrix_within_tolerance_passes():
@@ -186,7 +186,7 @@ def test_matrix_outside_tolerance_fails():
 
 def test_matrix_of_wrong_shape_fails_naming_the_row():
     verdict = check_answer(MATRIX, {"eigen_matrix": [[1, 2, 3], [3, 4, 5]]}, REFERENCE)
-    assert not verdict.ok and verdict.summary == "'eigen_matrix' should be a 2x2 matrix (a list of rows): row 1 has 3 numbers, expected 2"
+    assert not verdict.ok and verdict.summary == "should be a 2x2 matrix (a list of rows): row 1 has 3 numbers, expected 2"
 
 
 def test_float_answer_within_and_outside_tolerance():
@@ -195,17 +195,18 @@ def test_float_answer_within_and_outside_tolerance():
     assert not check_answer(SCALAR, {"context": 0.8}, REFERENCE).ok
 
 
-@pytest.mark.parametrize("given", [{"eigen_matrix": None}, {}], ids=["null", "absent"])
-def test_null_answer_says_no_answer_yet(given):
+@pytest.mark.parametrize(("given", "why"), [({"eigen_matrix": None}, "replace its null by your answer"),
+                                            ({}, "the key is not in your answers.yaml")], ids=["null", "absent"])
+def test_an_answer_not_filled_in_says_no_answer_yet(given, why):
     verdict = check_answer(MATRIX, given, REFERENCE)
-    assert not verdict.ok and "no answer yet" in verdict.summary and "eigen_matrix" in verdict.summary
+    assert not verdict.ok and verdict.summary.startswith("no answer yet") and why in verdict.summary
 
 
 @pytest.mark.parametrize("value", ["61,100,840", "about 61 million", True, {"a": 1}, [61100840]])
 def test_non_number_where_a_whole_number_is_expected_fails_clearly(value):
     verdict = check_answer(ALEXNET, {"alexnet_total_params": value}, REFERENCE)
     assert not verdict.ok
-    assert "'alexnet_total_params' should be a whole number, written with digits only" in verdict.summary
+    assert verdict.summary.startswith("should be a whole number, written with digits only")
 
 
 @pytest.mark.parametrize(("value", "why"), [
@@ -218,7 +219,7 @@ def test_non_number_where_a_whole_number_is_expected_fails_clearly(value):
 ], ids=["ragged", "null entry", "text entry", "dict row", "extra row", "scalar"])
 def test_malformed_matrix_names_where_without_raising(value, why):
     verdict = check_form(MATRIX, {"eigen_matrix": value})
-    assert not verdict.ok and verdict.summary == f"'eigen_matrix' should be a 2x2 matrix (a list of rows): {why}"
+    assert not verdict.ok and verdict.summary == f"should be a 2x2 matrix (a list of rows): {why}"
 
 
 def test_a_number_answer_takes_any_finite_number_only():

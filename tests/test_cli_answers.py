@@ -79,7 +79,8 @@ def test_check_names_every_answers_yaml_problem_with_its_line(tmp_path: Path) ->
     assert "line 7: a '[' that is never closed" in bracket["output"]
     shape = run.test("conv2d", "answer_conv2d_c_stride2_pad1")
     assert (shape["extra_data"]["failure"], shape["max_score"]) == ("wrong", 0)
-    assert "'conv2d_c_stride2_pad1' should be a 3x3 matrix (a list of rows): it has 2 rows, expected 3" in shape["output"]
+    assert ("answers.yaml 'conv2d_c_stride2_pad1': should be a 3x3 matrix (a list of rows): it has 2 rows, expected 3"
+            in shape["output"])
     misspelt = run.test("attention", "answer_attention_context_C")
     assert misspelt["extra_data"]["failure"] == "missing"
     assert "did you mean 'attention_context_C'?" in misspelt["output"]
