@@ -47,14 +47,23 @@ class CheckConfig:
     max_examples: int | None = None
 
 
+ANSWER_KINDS = ("integer", "number", "matrix")
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
-    """A hand-computed result in answers.yaml, graded numerically."""
+    """A hand-computed result in answers.yaml, graded numerically.
+
+    ``kind`` is the form the course asks for: "integer", "number", or "matrix" of ``shape``
+    (lists of rows), so that ``grader check`` can judge the form without the reference.
+    """
 
     key: str
     points: float
     tolerance: float
     visibility: str = "hidden"
+    kind: str = "number"
+    shape: tuple[int, ...] = ()
 
     @property
     def check_id(self) -> str:
@@ -350,13 +359,34 @@ class _Reader:
         )
 
     def answer(self, where: str, key: str, raw: Any) -> AnswerConfig:
-        body = self.mapping(raw, where, {"points", "tolerance", "visibility"}, {"points"})
+        body = self.mapping(raw, where, {"points", "tolerance", "visibility", "kind", "shape"}, {"points"})
+        kind, shape = self.answer_form(body, where)
         return AnswerConfig(
             key=key,
             points=float(self.number(body["points"], f"{where}.points")),
             tolerance=float(self.number(body.get("tolerance", 1e-6), f"{where}.tolerance")),
             visibility=self.visibility(body.get("visibility", "hidden"), f"{where}.visibility"),
+            kind=kind,
+            shape=shape,
         )
+
+    def answer_form(self, body: dict[str, Any], where: str) -> tuple[str, tuple[int, ...]]:
+        """``shape: [2, 2]`` (a matrix) or ``kind: integer`` / ``kind: number``: exactly one of them."""
+        if "shape" in body and "kind" in body:
+            raise self.fail(where, "give either 'shape' (a matrix) or 'kind' (integer or number), not both")
+        if "shape" in body:
+            shape = body["shape"]
+            if (not isinstance(shape, list) or not shape
+                    or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape)):
+                raise self.fail(f"{where}.shape", f"expected a list of sizes like [2, 3], got {_show(shape)}")
+            return "matrix", tuple(shape)
+        if "kind" not in body:
+            raise self.fail(f"{where}.kind", "missing: say what the answer is, 'kind: integer', 'kind: number' "
+                                             "or 'shape: [2, 2]' for a matrix")
+        if body["kind"] not in ("integer", "number"):
+            raise self.fail(f"{where}.kind", f"expected 'integer' or 'number' (or 'shape' for a matrix), "
+                                             f"got {_show(body['kind'])}")
+        return body["kind"], ()
 
 
 def _join(where: str, key: str) -> str:

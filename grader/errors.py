@@ -15,7 +15,8 @@
     │   └── TimeBudgetSpent          the exercise's time was used up before this call
     ├── ForbiddenCall                a forbidden function ran while a graded function ran
     ├── BadReturn                    a returned value that cannot be judged (type, message)
-    └── Unreadable                   a batch entry that cannot be read safely (unsafe or huge archive)
+    └── Unreadable                   a batch entry that cannot be read safely (unsafe or huge archive),
+                                     or an answers.yaml that is not YAML
 
 Everything the student's code can cause is a ``StudentFailure`` and becomes a failed
 check whose ``outcome`` names what happened (``crash``, ``timeout``, ...: the name reports
@@ -150,7 +151,8 @@ class BadReturn(StudentFailure):
 
 
 class Unreadable(StudentFailure):
-    """A submission of a batch could not be read: a broken or unsafe archive, too many bytes.
+    """A submission of a batch could not be read: a broken or unsafe archive, too many bytes;
+    or its answers.yaml (or an entry of it) is not YAML the grader can read.
 
     It is graded all the same, with zero points and this message as the reason.
     """

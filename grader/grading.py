@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import shlex
 import time
-import traceback
 import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -20,14 +19,17 @@ from typing import Callable, Literal
 import torch
 
 from grader import __version__
-from grader.answers import AnswersUnreadable, check_answer, free_text, read_answers
+from grader.answer_results import Submitted, answer_results, answers_notes, submitted_answers
+from grader.answers import free_text
 from grader.catalogue import Mistake
 from grader.checks.core import CheckFailed, CheckSpec, Context, Student
 from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, HintLevel, require_reference
 from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent, WorkerLost
+from grader.faults import grader_error_feedback
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
 from grader.sandbox.client import Sandbox
+from grader.submission import file_state, near_match, submitted_python_files
 
 
 @dataclass(frozen=True)
@@ -58,11 +60,10 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
     # The grader's own tensors are tiny, and a worker computes beside it on the same cores.
     torch.set_num_threads(1)
     seed = assignment.seed if options.seed is None else options.seed
-    exercises = tuple(
-        grade_exercise(assignment, exercise, submission, sandbox, options, seed)
-        for exercise in assignment.exercises
-        if not options.exercises or exercise.id in options.exercises
-    )
+    chosen = [e for e in assignment.exercises if not options.exercises or e.id in options.exercises]
+    answers = submitted_answers(assignment, submission) if any(e.answers or e.free_text for e in chosen) else None
+    exercises = tuple(grade_exercise(assignment, exercise, submission, sandbox, options, seed, answers)
+                      for exercise in chosen)
     return GradeReport(
         assignment=assignment.id,
         title=assignment.title,
@@ -73,7 +74,8 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
         started=started.isoformat(timespec="seconds"),
         seconds=round(time.perf_counter() - start, 3),
         grader_version=__version__,
-        notes=(*not_judged_note(assignment, exercises, options), isolation_note(sandbox.isolation())),
+        notes=(*not_judged_note(assignment, exercises, options), *answers_notes(assignment, exercises, answers, options.mode),
+               isolation_note(sandbox.isolation())),
     )
 
 
@@ -128,7 +130,7 @@ def reproduce_command(assignment: AssignmentConfig, exercise: ExerciseConfig, vi
 
 
 def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submission: Path,
-                   sandbox: Sandbox, options: Options, seed: int) -> ExerciseResult:
+                   sandbox: Sandbox, options: Options, seed: int, answers: Submitted | None) -> ExerciseResult:
     """Run the checks and answer checks of one exercise in a fresh worker."""
     specs = load_checks(assignment, exercise)
     reference = load_reference(assignment, exercise) if options.mode == "grade" else None
@@ -156,39 +158,32 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
             figures += context.figures
     finally:
         student.close()
-    answers_path = submission / assignment.answers_file
-    wanted_answers = [a for a in exercise.answers if _wanted(a.visibility, options)]
-    given: dict = {}
-    unreadable = None
-    if wanted_answers or exercise.free_text:
-        try:
-            given = read_answers(answers_path)
-        except AnswersUnreadable as exc:
-            unreadable = str(exc)
-    expected: dict = {}
-    if wanted_answers and options.mode == "grade":
-        expected = read_answers(require_reference(assignment) / assignment.answers_file)
-    for answer in wanted_answers:
-        start = time.perf_counter()
-        verdict = check_answer(answer, given, expected) if unreadable is None else None
-        passed = verdict is not None and verdict.ok
-        feedback = None if passed else Feedback(
-            summary=unreadable or f"answers.yaml '{answer.key}': {verdict.summary}",
-            details=verdict.details if verdict else (),
-        )
-        results.append(CheckResult(
-            exercise=exercise.id, check=answer.check_id,
-            description=f"hand-computed answer '{answer.key}' in answers.yaml",
-            points=answer.points, visibility=answer.visibility,  # type: ignore[arg-type]
-            status="passed" if passed else "failed", feedback=feedback,
-            seconds=round(time.perf_counter() - start, 4), outcome=None if passed else "wrong" if verdict else "unreadable",
-        ))
+    state = file_state(submission, exercise.file, assignment.templates / exercise.file)
+    near = None
+    if state == "absent":
+        taken = {e.file for e in assignment.exercises} | set(assignment.provided)
+        near = near_match(exercise.file, exercise.id, submitted_python_files(submission, taken))
+    if near:
+        results = [_suggest_name(result, near, exercise.file) for result in results]
+    if answers is not None:
+        results += answer_results(assignment, exercise, answers, options.mode)
     return ExerciseResult(
         id=exercise.id, title=exercise.title, file=exercise.file, checks=tuple(results),
-        free_text=free_text(exercise.free_text, given),
+        free_text=free_text(exercise.free_text, answers.values) if answers else (),
         student_seconds=round(student.spent, 4), reference_seconds=round(reference_seconds, 4),
-        figures=tuple(figures),
+        figures=tuple(figures), file_state=state, near_match=near,
     )
+
+
+def _suggest_name(result: CheckResult, near: str, file: str) -> CheckResult:
+    """A check failed for want of ``file`` says which file of the submission was probably meant.
+
+    The file is not graded under its other name: the names are part of the exercise's contract.
+    """
+    if result.outcome != "missing" or result.feedback is None:
+        return result
+    hint = f"did you mean {near}? The grader reads {file} only: rename your file to {file} and check again."
+    return replace(result, feedback=replace(result.feedback, hint=hint))
 
 
 def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, context: Context,
@@ -207,11 +202,7 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
     except StudentFailure as failure:
         status, (feedback, mistake), outcome = "failed", _abort_feedback(failure, context), failure.outcome
     except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
-        status, outcome, feedback = "error", "grader-error", Feedback(
-            summary=f"grader error ({type(exc).__name__}: {exc}); this is not your fault, "
-                    "please tell the course staff",
-            details=("where the grader failed:", *_grader_location(exc)),
-        )
+        status, outcome, feedback = "error", "grader-error", grader_error_feedback(exc)
     return CheckResult(
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
         visibility=config.visibility,  # type: ignore[arg-type]
@@ -265,9 +256,3 @@ def _abort_feedback(failure: StudentFailure, context: Context) -> tuple[Feedback
         hint=mistake.hint if mistake else None,
         reproduce=None if missing else context.reproduce,
     ), mistake.id if mistake else None
-
-
-def _grader_location(exc: BaseException) -> tuple[str, ...]:
-    """Where the grader failed, without source lines (they could quote a reference solution)."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    return tuple(f"  {Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames[-4:])

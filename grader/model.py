@@ -16,6 +16,14 @@ from typing import Iterator, Literal
 
 Status = Literal["passed", "failed", "error"]
 Visibility = Literal["public", "hidden"]
+# Why an exercise scored what it did, for tutors: the first four mean the code never ran as the
+# student meant it (a file name, the skeleton as shipped, an import that fails), and are counted
+# apart from the conceptual failures, "wrong" and "partly wrong".
+Kind = Literal["not submitted", "misnamed file", "untouched skeleton", "did not import", "wrong", "partly wrong",
+               "full"]
+KINDS: tuple[Kind, ...] = ("not submitted", "misnamed file", "untouched skeleton", "did not import", "wrong",
+                           "partly wrong", "full")
+NEVER_RAN: tuple[Kind, ...] = KINDS[:4]
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,9 @@ class ExerciseResult:
 
     ``student_seconds`` is the time spent waiting for the student's code, and
     ``reference_seconds`` the time in reference solutions, oracles and mistake variants.
+    ``file_state`` is what the exercise's file was before any code ran ("absent", the
+    "skeleton" as shipped, or "submitted"), and ``near_match`` the file of the submission
+    the student probably meant when it was absent (``conv2d (1).py``).
     """
 
     id: str
@@ -101,10 +112,25 @@ class ExerciseResult:
     student_seconds: float = 0.0
     reference_seconds: float = 0.0
     figures: tuple[Figure, ...] = ()
+    file_state: Literal["submitted", "absent", "skeleton"] = "submitted"
+    near_match: str | None = None
 
     @property
     def score(self) -> float:
         return sum(c.score for c in self.checks)
+
+    @property
+    def kind(self) -> Kind:
+        """Why the exercise scored what it did, e.g. "misnamed file" or "partly wrong"."""
+        if self.file_state == "absent":
+            return "misnamed file" if self.near_match else "not submitted"
+        if self.file_state == "skeleton":
+            return "untouched skeleton"
+        if any(c.outcome == "import-failed" for c in self.checks):
+            return "did not import"
+        if self.score >= self.max_score:
+            return "full"
+        return "wrong" if self.score == 0 else "partly wrong"
 
     @property
     def max_score(self) -> float:

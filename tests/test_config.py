@@ -152,6 +152,29 @@ def test_answer_points_validated_too(tmp_path):
     assert "assignments.basics.exercises.eigen.answers.eigen_matrix.points" in error_of(path)
 
 
+def test_answers_declare_the_form_the_course_states(config):
+    forms = {a.key: (a.kind, a.shape) for assignment in config.assignments.values()
+             for e in assignment.exercises for a in e.answers}
+    assert forms == {
+        "eigen_matrix": ("matrix", (2, 2)), "alexnet_total_params": ("integer", ()),
+        "conv2d_a_stride1_pad0": ("matrix", (3, 3)), "conv2d_b_stride2_pad0": ("matrix", (2, 2)),
+        "conv2d_c_stride2_pad1": ("matrix", (3, 3)), "attention_context_C": ("matrix", (2, 3)),
+        "transformer_params_d128_ff512": ("integer", ()),
+    }
+
+
+@pytest.mark.parametrize(("change", "where", "problem"), [
+    (lambda a: a.pop("shape"), "eigen_matrix.kind", "missing: say what the answer is"),
+    (lambda a: a.update(kind="integer"), "eigen_matrix", "either 'shape' (a matrix) or 'kind'"),
+    (lambda a: a.update(shape=[2, 0]), "eigen_matrix.shape", "expected a list of sizes like [2, 3], got [2, 0]"),
+    (lambda a: a.update(shape="2x2"), "eigen_matrix.shape", "expected a list of sizes"),
+    (lambda a: (a.pop("shape"), a.update(kind="matrix")), "eigen_matrix.kind", "expected 'integer' or 'number'"),
+], ids=["no form", "both", "zero size", "text shape", "kind matrix"])
+def test_an_answer_form_is_validated_naming_the_key(tmp_path, change, where, problem):
+    message = error_of(write_config(tmp_path, lambda raw: change(at(raw, (*EIGEN, "answers", "eigen_matrix")))))
+    assert f"assignments.basics.exercises.eigen.answers.{where}: " in message and problem in message
+
+
 @pytest.mark.parametrize("points", [float("nan"), float("inf")], ids=["nan", "inf"])
 def test_points_nan_or_inf_rejected(tmp_path, points):
     message = error_of(write_config(tmp_path, lambda raw: at(raw, EIGENPAIRS).__setitem__("points", points)))

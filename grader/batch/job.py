@@ -115,7 +115,8 @@ def unreadable_report(assignment: AssignmentConfig, options: Options, reason: st
                                outcome=Unreadable.outcome)
                    for a in exercise.answers]
         exercises.append(ExerciseResult(exercise.id, exercise.title, exercise.file, tuple(checks),
-                                        free_text=tuple((key, "") for key in exercise.free_text)))
+                                        free_text=tuple((key, "") for key in exercise.free_text),
+                                        file_state="absent"))
     return GradeReport(
         assignment=assignment.id, title=assignment.title, submission=options.submission_label or "",
         mode="grade", seed=assignment.seed if options.seed is None else options.seed,
@@ -132,11 +133,11 @@ def make_record(task: Task, report: GradeReport, status: str, reason: str | None
         "score": report.score,
         "max_score": report.max_score,
         "student_seconds": round(sum(e.student_seconds for e in report.exercises), 3),
-        "exercises": [{"id": e.id, "title": e.title, "score": e.score, "max_score": e.max_score}
-                      for e in report.exercises],
+        "exercises": [{"id": e.id, "title": e.title, "file": e.file, "score": e.score, "max_score": e.max_score,
+                       "kind": e.kind, "near_match": e.near_match} for e in report.exercises],
         "checks": [{
             "exercise": c.exercise, "check": c.check, "description": c.description, "points": c.points,
-            "status": c.status, "mistake": c.mistake,
+            "status": c.status, "outcome": c.outcome, "mistake": c.mistake,
             "hint": c.feedback.hint if c.feedback else None,
             "summary": c.feedback.summary[:MAX_SUMMARY] if c.feedback else None,
         } for c in report.checks()],

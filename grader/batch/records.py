@@ -20,7 +20,7 @@ from typing import Any
 from grader import __version__
 
 RECORD_NAME = ".grader-record.json"
-FORMAT = 1
+FORMAT = 2  # 2: each exercise's kind and each check's outcome
 STATUSES = ("graded", "unreadable", "error")
 
 

@@ -3,7 +3,9 @@
     >>> write_cohort_files(Path("graded"), records, "Basics")        # doctest: +SKIP
 
 ``summary.html`` is one self-contained page (plots are inline PNGs, no script, a CSP that
-forbids every external load): the score distribution, the pass rate of every check, the
+forbids every external load): who needs a look (an exercise lost to a file name or an import,
+answers lost to YAML, a time limit hit), the score distribution, why exercises were lost (each
+exercise's kind), the pass rate of every check among the submissions where it ran, the
 catalogued mistakes with who made them, the free-text answers side by side, the slowest
 submissions and every grader error. Names, answers and messages come from students and are
 escaped by the template's autoescaping. ``--json``, ``--junit`` and ``--markdown`` of
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.model import KINDS, NEVER_RAN
 from grader.report import write_atomic
 from grader.report.html import PAGES
 from grader.report.junit import xml_text
@@ -32,18 +35,38 @@ SLOWEST = 10
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+# A check that failed this way never judged the student's idea: no file, no function, no import,
+# an answer not filled in or unreadable.
+NOT_RUN_OUTCOMES = ("missing", "import-failed", "unreadable")
+TIME_LIMITS = ("timeout", "time-budget")
+
+
 @dataclass(frozen=True)
 class CheckRate:
+    """How many of the submissions where a check ran passed it; ``not_run`` never ran it."""
+
     exercise: str
     check: str
     description: str
     points: float
     passed: int
-    total: int
+    ran: int
+    not_run: int = 0
 
     @property
     def percent(self) -> float:
-        return 100 * self.passed / self.total if self.total else 0.0
+        return 100 * self.passed / self.ran if self.ran else 0.0
+
+
+@dataclass(frozen=True)
+class Look:
+    """A submission a tutor should look at: points lost to something other than the idea."""
+
+    student: str
+    exercise: str
+    what: str
+    detail: str
+    points: float
 
 
 @dataclass(frozen=True)
@@ -82,36 +105,108 @@ def _cell(text: str) -> str:
 
 
 def grades_csv(records: tuple[dict[str, Any], ...]) -> str:
-    """One row per student: total, each exercise, status, grader errors (blank scores: not graded)."""
+    """One row per student: total, each exercise's score and kind, status, grader errors, and why
+    points were lost (blank scores: not graded)."""
     exercises = exercise_ids(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["student", "entry", "status", "total", "max_score", *exercises, "grader_errors",
-                     "seconds", "reason"])
+    writer.writerow(["student", "entry", "status", "total", "max_score", *exercises,
+                     *(f"{e}_kind" for e in exercises), "grader_errors", "seconds", "reason"])
     for record in records:
         scores = {e["id"]: points(e["score"]) for e in record["exercises"]}
+        kinds = {e["id"]: e["kind"] for e in record["exercises"]}
         graded = record["score"] is not None
         writer.writerow([
             _cell(record["student"]), _cell(record["entry"]), record["status"],
             points(record["score"]) if graded else "", points(record["max_score"]) if graded else "",
-            *(scores.get(e, "") for e in exercises), len(record["grader_errors"]),
-            f"{record['seconds']:.1f}", _cell(record.get("reason") or ""),
+            *(scores.get(e, "") for e in exercises), *(kinds.get(e, "") for e in exercises),
+            len(record["grader_errors"]), f"{record['seconds']:.1f}", _cell(reason(record)),
         ])
     return buffer.getvalue()
 
 
+def reason(record: dict[str, Any]) -> str:
+    """Why a student lost points, in a few words: each exercise not in full and how, answers lost
+    to YAML; for an entry that was not graded, why not."""
+    if record["status"] != "graded":
+        return record.get("reason") or ""
+    parts = [f"{e['id']}: {e['kind']}" + (f" ({e['near_match']})" if e["near_match"] else "")
+             for e in record["exercises"] if e["kind"] != "full"]
+    unreadable = [c["check"].removeprefix("answer_") for c in record["checks"] if c["outcome"] == "unreadable"]
+    if unreadable:
+        parts.append(f"answers.yaml could not be read for {', '.join(unreadable)}")
+    return "; ".join(parts)
+
+
+def _kinds(record: dict[str, Any]) -> dict[str, str]:
+    return {e["id"]: e["kind"] for e in record["exercises"]}
+
+
+def never_ran(check: dict[str, Any], kind: str) -> bool:
+    """The check failed without judging the student's idea (see ``NOT_RUN_OUTCOMES``), or judged
+    the skeleton as shipped."""
+    return check["status"] == "failed" and (check["outcome"] in NOT_RUN_OUTCOMES or kind == "untouched skeleton")
+
+
+def kind_counts(records: tuple[dict[str, Any], ...]) -> list[tuple[str, dict[str, int]]]:
+    """For each exercise, how many graded submissions had each kind (see ``grader.model.KINDS``)."""
+    counts: dict[str, dict[str, int]] = {}
+    for record in records:
+        if record["status"] == "graded":
+            for exercise in record["exercises"]:
+                row = counts.setdefault(exercise["id"], dict.fromkeys(KINDS, 0))
+                row[exercise["kind"]] += 1
+    return list(counts.items())
+
+
+def needs_a_look(records: tuple[dict[str, Any], ...]) -> list[Look]:
+    """Submissions that lost points to a file name, an import, YAML or a time limit, by student."""
+    looks: list[Look] = []
+    for record in records:
+        if record["status"] != "graded":
+            continue
+        student, checks = record["student"], record["checks"]
+        for exercise in record["exercises"]:
+            own = [c for c in checks if c["exercise"] == exercise["id"]]
+            lost = exercise["max_score"] - exercise["score"]
+            if exercise["kind"] == "misnamed file":
+                looks.append(Look(student, exercise["id"], "misnamed file",
+                                  f"handed in {exercise['near_match']} instead of {exercise['file']}", lost))
+            elif exercise["kind"] == "did not import":
+                failed = next(c for c in own if c["outcome"] == "import-failed")
+                looks.append(Look(student, exercise["id"], "did not import", failed["summary"] or "", lost))
+            timed = [c for c in own if c["outcome"] in TIME_LIMITS]
+            if timed:
+                looks.append(Look(student, exercise["id"], "time limit hit",
+                                  f"{', '.join(c['check'] for c in timed)}: {timed[0]['summary'] or ''}",
+                                  sum(c["points"] for c in timed)))
+        unreadable = [c for c in checks if c["outcome"] == "unreadable"]
+        if unreadable:
+            looks.append(Look(student, "answers.yaml", "answers lost to YAML",
+                              "; ".join(c["summary"] or c["check"] for c in unreadable),
+                              sum(c["points"] for c in unreadable)))
+    return looks
+
+
 def check_rates(records: tuple[dict[str, Any], ...]) -> list[CheckRate]:
-    """Pass rate of every check over the graded submissions, lowest first."""
+    """Pass rate of every check over the graded submissions where it ran, lowest first; those
+    where it never ran (a missing or misnamed file, the skeleton, no import) are counted apart,
+    so that a file name does not pass for a conceptual failure."""
     rates: dict[tuple[str, str], list[Any]] = {}
     for record in records:
         if record["status"] != "graded":
             continue
+        kinds = _kinds(record)
         for check in record["checks"]:
-            entry = rates.setdefault((check["exercise"], check["check"]), [check["description"], check["points"], 0, 0])
-            entry[2] += check["status"] == "passed"
-            entry[3] += 1
-    found = [CheckRate(e, c, d, p, n, t) for (e, c), (d, p, n, t) in rates.items()]
-    return sorted(found, key=lambda rate: rate.percent)
+            entry = rates.setdefault((check["exercise"], check["check"]),
+                                     [check["description"], check["points"], 0, 0, 0])
+            if never_ran(check, kinds.get(check["exercise"], "")):
+                entry[4] += 1
+            else:
+                entry[2] += check["status"] == "passed"
+                entry[3] += 1
+    found = [CheckRate(e, c, d, p, n, ran, not_run) for (e, c), (d, p, n, ran, not_run) in rates.items()]
+    return sorted(found, key=lambda rate: (rate.ran == 0, rate.percent))
 
 
 def mistake_counts(records: tuple[dict[str, Any], ...]) -> list[MistakeCount]:
@@ -200,6 +295,10 @@ def render_summary(records: tuple[dict[str, Any], ...], title: str) -> str:
         histogram=score_histogram(scores, max_score),
         exercise_chart=exercise_chart(records),
         rates=check_rates(records),
+        looks=needs_a_look(records),
+        kinds=kind_counts(records),
+        kind_names=KINDS,
+        never_ran_kinds=NEVER_RAN,
         mistakes=mistake_counts(records),
         questions=questions(records),
         slowest=sorted(records, key=lambda r: -r["seconds"])[:SLOWEST],

@@ -67,6 +67,8 @@ def results(report: GradeReport) -> dict[str, Any]:
             "started": report.started,
             "grader_version": report.grader_version,
             "submission": report.submission,
+            # Why each exercise scored what it did ("misnamed file", "partly wrong", ...), for tutors.
+            "exercises": {e.id: {"kind": e.kind, "near_match": e.near_match} for e in report.exercises},
             "seconds": {
                 "total": report.seconds,
                 "student": round(sum(e.student_seconds for e in report.exercises), 4),

@@ -17,6 +17,7 @@ from grader.batch.summary import (
     cohort_junit,
     grades_csv,
     mistake_counts,
+    needs_a_look,
     questions,
     render_summary,
 )
@@ -33,7 +34,39 @@ def test_csv_has_one_row_per_student_and_disarms_formulas() -> None:
 
 def test_check_rates_count_graded_submissions_lowest_first() -> None:
     rates = check_rates(cohort())
-    assert [(r.check, r.passed, r.total) for r in rates] == [("symmetric", 1, 4), ("matches_torch", 2, 4)]
+    assert [(r.check, r.passed, r.ran, r.not_run) for r in rates] == [("symmetric", 1, 4, 0), ("matches_torch", 2, 4, 0)]
+
+
+def test_pass_rates_count_what_never_ran_apart_from_conceptual_failures() -> None:
+    records = (record("ada", 10.0), record("bob", 6.0),
+               record("cy", 6.0, eigen="misnamed file", outcome="missing"),
+               record("di", 6.0, eigen="did not import", outcome="import-failed"))
+    symmetric = next(r for r in check_rates(records) if r.check == "symmetric")
+    assert (symmetric.passed, symmetric.ran, symmetric.not_run, symmetric.percent) == (1, 2, 2, 50.0)
+
+
+def test_the_csv_gives_each_exercise_its_kind_and_the_reason() -> None:
+    records = (record("ada", 10.0), record("bob", 6.0), record("cy", 6.0, eigen="misnamed file", outcome="missing"),
+               record("eve", 0.0, status="unreadable"))
+    rows = {r["student"]: r for r in csv.DictReader(io.StringIO(grades_csv(records)))}
+    assert (rows["ada"]["attention_kind"], rows["ada"]["eigen_kind"], rows["ada"]["reason"]) == ("full", "full", "")
+    assert (rows["bob"]["eigen_kind"], rows["bob"]["reason"]) == ("wrong", "eigen: wrong")
+    assert (rows["cy"]["eigen_kind"], rows["cy"]["reason"]) == ("misnamed file", "eigen: misnamed file (Eigen (1).py)")
+    assert rows["eve"]["reason"] == "why"  # an entry not graded says why not
+
+
+def test_who_needs_a_look_lists_files_imports_yaml_and_time_limits() -> None:
+    records = (record("ada", 10.0), record("bob", 6.0),
+               record("cy", 6.0, eigen="misnamed file", outcome="missing"),
+               record("di", 6.0, eigen="did not import", outcome="import-failed"),
+               record("ed", 6.0, outcome="unreadable"), record("fay", 6.0, outcome="timeout"))
+    looks = [(look.student, look.exercise, look.what, look.points) for look in needs_a_look(records)]
+    assert looks == [("cy", "eigen", "misnamed file", 4.0), ("di", "eigen", "did not import", 4.0),
+                     ("ed", "answers.yaml", "answers lost to YAML", 4.0), ("fay", "eigen", "time limit hit", 4.0)]
+    assert needs_a_look(records)[0].detail == "handed in Eigen (1).py instead of eigen.py"
+    page = render_summary(records, "Basics")
+    assert page.index("Who needs a look") < page.index("Score distribution")
+    assert "handed in Eigen (1).py instead of eigen.py" in page and "Why exercises were lost" in page
 
 
 def test_mistakes_name_who_made_them_and_free_text_is_grouped() -> None:

@@ -127,9 +127,8 @@ def uses_the_generator(ctx: Context) -> None:
     if not (isinstance(first, torch.Tensor) and isinstance(again, torch.Tensor) and isinstance(other, torch.Tensor)):
         raise ctx.failure(SAMPLE, first_call, f"{SAMPLE}() did not return a tensor")
     if first.shape != again.shape or not bool((first == again).all()):
-        raise ctx.failure(SAMPLE, again_call, f"two generators seeded alike gave different samples: draw every "
-                          "random number from the generator argument, so that a seed makes the samples reproducible",
-                          mistake="sample_ignores_generator")
+        raise ctx.failure(SAMPLE, again_call, "two generators seeded alike gave different samples: draw every "
+                          "random number from the generator argument, so that a seed makes the samples reproducible")
     if first.shape == other.shape and bool((first == other).all()):
         raise ctx.failure(SAMPLE, other_call, f"generators seeded with 1 and with 2 gave the very same {len(first)} "
                           "samples: the generator argument is not used", mistake="sample_ignores_generator")
