@@ -116,7 +116,8 @@ def student_answers(assignment: AssignmentConfig) -> str:
 
 
 def bundle_config(assignment: AssignmentConfig) -> dict[str, Any]:
-    """The bundle's config.yaml: this assignment, its public checks, no reference, no answers."""
+    """The bundle's config.yaml: this assignment, its public checks and the form of its answers;
+    no reference, no hidden check, no answer value."""
     limits = assignment.limits
     exercises = {}
     for exercise in assignment.exercises:
@@ -129,6 +130,11 @@ def bundle_config(assignment: AssignmentConfig) -> dict[str, Any]:
             "checks": public, "free_text": list(exercise.free_text),
             "points_after_submission": exercise.points_after_submission,
             "hints": dict(exercise.hints),
+            # The form of each hand-computed answer, so that a self-check can judge answers.yaml;
+            # never the reference's values.
+            "answers": {a.key: {"points": a.points, "tolerance": a.tolerance, "visibility": a.visibility,
+                                **({"shape": list(a.shape)} if a.kind == "matrix" else {"kind": a.kind})}
+                        for a in exercise.answers},
         }
     return {"assignments": {assignment.id: {
         "title": assignment.title, "templates": ".", "hints": "hints.bin",
