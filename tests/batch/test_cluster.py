@@ -30,7 +30,7 @@ def test_a_batch_on_a_dask_cluster_writes_the_same_outputs(tmp_path: Path, sched
     with (out / "grades.csv").open() as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert {k: (r["status"], r["total"]) for k, r in rows.items()} == {
-        "alt_correct": ("graded", "35"), "broken": ("graded", "0"),
+        "alt_correct": ("graded", "35"), "broken": ("graded", "1"),
         "wrong_attention_no_scaling": ("graded", rows["wrong_attention_no_scaling"]["total"])}
     assert float(rows["wrong_attention_no_scaling"]["attention"]) < 9
     assert len(list(out.glob("*/report.html"))) == 3 and (out / "summary.html").is_file()

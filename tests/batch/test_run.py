@@ -108,7 +108,7 @@ def test_a_students_report_reproduces_only_what_the_student_can_run(cohort) -> N
     assert failed["matches_torch"]["visibility"] == "visible"
     assert "reproduce: grader check . --assignment basics --exercise attention --seed 0" in failed["matches_torch"]["output"]
     assert "reproduce:" not in failed["matches_reference"]["output"]  # a hidden check: the input is shown
-    assert "grader grade" not in (out / "wrong_attention_no_scaling" / "report.html").read_text()
+    assert "grader grade wrong_attention_no_scaling" not in (out / "wrong_attention_no_scaling" / "report.html").read_text()
 
 
 def test_an_unsafe_archive_is_a_graded_zero_with_the_reason(cohort) -> None:  # type: ignore[no-untyped-def]
