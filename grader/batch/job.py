@@ -140,6 +140,9 @@ def make_record(task: Task, report: GradeReport, status: str, reason: str | None
             "status": c.status, "outcome": c.outcome, "mistake": c.mistake,
             "hint": c.feedback.hint if c.feedback else None,
             "summary": c.feedback.summary[:MAX_SUMMARY] if c.feedback else None,
+            # The failing input and got-vs-expected rows: students who share them share a mistake.
+            "input": c.feedback.input[:MAX_SUMMARY] if c.feedback and c.feedback.input else None,
+            "details": [row[:MAX_SUMMARY] for row in c.feedback.details[:6]] if c.feedback else [],
         } for c in report.checks()],
         "free_text": [{"exercise": e.id, "key": key, "text": text}
                       for e in report.exercises for key, text in e.free_text],

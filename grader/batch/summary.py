@@ -78,6 +78,19 @@ class MistakeCount:
 
 
 @dataclass(frozen=True)
+class SharedWrongValue:
+    """Students whose code returns the same wrong value on the same input of one check, with
+    no catalogued mistake to explain it: a mistake the catalogue does not know yet."""
+
+    exercise: str
+    check: str
+    summary: str
+    input: str
+    details: tuple[str, ...]
+    students: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Question:
     exercise: str
     key: str
@@ -222,6 +235,28 @@ def mistake_counts(records: tuple[dict[str, Any], ...]) -> list[MistakeCount]:
     return sorted(counts, key=lambda m: (-len(m.students), m.exercise, m.mistake))
 
 
+def shared_wrong_values(records: tuple[dict[str, Any], ...], at_least: int = 2) -> list[SharedWrongValue]:
+    """Failed checks that no catalogued mistake explains, grouped by the very same input and
+    the very same got-vs-expected rows, where ``at_least`` students share them; most shared first.
+
+    The inputs are the same for every student (hypothesis draws them from the seed) and shrink
+    along the same path for the same wrong function, so one bug gives one group.
+    """
+    groups: dict[tuple[str, str, str, tuple[str, ...]], tuple[str, list[str]]] = {}
+    for record in records:
+        for check in record["checks"]:
+            if (check["status"] != "failed" or check["mistake"] or check["outcome"] != "wrong"
+                    or not check.get("input") or not check.get("details")):
+                continue
+            key = (check["exercise"], check["check"], check["input"], tuple(check["details"]))
+            _, students = groups.setdefault(key, (check["summary"] or "", []))
+            if record["student"] not in students:
+                students.append(record["student"])
+    shared = [SharedWrongValue(e, c, summary, i, d, tuple(students))
+              for (e, c, i, d), (summary, students) in groups.items() if len(students) >= at_least]
+    return sorted(shared, key=lambda g: (-len(g.students), g.exercise, g.check))
+
+
 def questions(records: tuple[dict[str, Any], ...]) -> list[Question]:
     """The free-text answers, grouped by question, for reading side by side."""
     grouped: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -300,6 +335,7 @@ def render_summary(records: tuple[dict[str, Any], ...], title: str) -> str:
         kind_names=KINDS,
         never_ran_kinds=NEVER_RAN,
         mistakes=mistake_counts(records),
+        shared=shared_wrong_values(records),
         questions=questions(records),
         slowest=sorted(records, key=lambda r: -r["seconds"])[:SLOWEST],
         errors=[(r["student"], message) for r in records for message in r["grader_errors"]],
