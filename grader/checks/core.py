@@ -519,7 +519,7 @@ class Context:
                             hint=known.hint if known else None)
         subject = (function, replay or call, got) if call is not None and got is not None else None
         return CheckFailed(feedback, mistake=known.id if known else None, subject=subject,
-                           outcome="bad-return" if _unjudgeable(got) else "wrong")
+                           outcome="bad-return" if unjudgeable(got) else "wrong")
 
     def explain(self, failed: CheckFailed) -> CheckFailed:
         """The same failure with a hint, when the student's values match a catalogued mistake.
@@ -737,14 +737,14 @@ def _evidence(failures: list[tuple[Any, Exception]], most: int = 4) -> tuple[Sub
     return tuple(subjects)
 
 
-def _unjudgeable(value: Any) -> bool:
+def unjudgeable(value: Any) -> bool:
     """True for a value that arrived as an opaque stand-in, at the top or inside a container."""
     if isinstance(value, Opaque):
         return True
     if isinstance(value, (tuple, list)):
-        return any(_unjudgeable(v) for v in value)
+        return any(unjudgeable(v) for v in value)
     if isinstance(value, dict):
-        return any(_unjudgeable(v) for v in value.values())
+        return any(unjudgeable(v) for v in value.values())
     return False
 
 

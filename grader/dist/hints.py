@@ -33,11 +33,12 @@ from typing import Any, Callable
 import torch
 
 from grader.catalogue import Mistake
+from grader.checks.core import unjudgeable
 from grader.config import AssignmentConfig, ExerciseConfig, require_reference
 from grader.dist.fingerprint import fingerprint
 from grader.errors import ConfigError
 from grader.sandbox.client import Sandbox
-from grader.sandbox.codec import Opaque, decode_frame, encode
+from grader.sandbox.codec import decode_frame, encode
 
 MODULE_TAG = "__grader_module__"
 
@@ -171,17 +172,7 @@ def storable(value: Any) -> Any:
         stored = {k: storable(v) for k, v in value.items()}
         return None if any(stored[k] is None and value[k] is not None for k in value) else stored
     decoded = decode_frame(encode({"v": value}))["v"]
-    return None if _opaque(decoded) else value
-
-
-def _opaque(value: Any) -> bool:
-    if isinstance(value, Opaque):
-        return True
-    if isinstance(value, (tuple, list)):
-        return any(_opaque(v) for v in value)
-    if isinstance(value, dict):
-        return any(_opaque(v) for v in value.values())
-    return False
+    return None if unjudgeable(decoded) else value
 
 
 def _restored(value: Any) -> Any:
