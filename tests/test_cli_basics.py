@@ -173,6 +173,26 @@ def test_check_runs_public_checks_and_recognises_the_assignment(tmp_path: Path) 
     assert "grader check" in run.test("attention", "matches_torch")["output"]
 
 
+def test_check_wraps_every_description_to_the_terminal_and_cuts_none() -> None:
+    from grader.config import default_config_path, load_config
+    from grader.loading import load_checks
+
+    run = run_cli("check", "examples/basics", "-e", "conv2d", "-e", "attention", env={"COLUMNS": "72"})
+    assert run.returncode == 0, run.stderr
+    table = run.stdout[:run.stdout.index("What to look at")]
+    rows = [line for line in table.splitlines() if line.startswith(("  ✓", "  ✗", " " * 20))]
+    assert "…" not in table and rows and all(len(line) <= 72 for line in rows)
+    words = " ".join(table.split())
+    basics = load_config(default_config_path()).assignments["basics"]
+    chosen = [e for e in basics.exercises if e.id in ("conv2d", "attention")]
+    descriptions = [c for e in chosen for c in e.checks if c.visibility == "public"]
+    specs = {check_id: spec for e in chosen for check_id, spec in load_checks(basics, e).items()}
+    # Each description whole, as the check declares it, however narrow the terminal.
+    for check in descriptions:
+        assert " ".join(specs[check.id].description.split()) in words, check.id
+    assert "s grading)" in run.stdout.splitlines()[1]  # the wall time waited, and the grading part of it
+
+
 def test_check_in_the_current_folder_works_without_the_reference(tmp_path: Path) -> None:
     """A student bundle has no reference/: `grader check` must not need it."""
     import shutil

@@ -109,7 +109,8 @@ def render_terminal(report: GradeReport, color: bool = False, width: int = 88, w
         for check in exercise.checks:
             lead = f"  {mark[check.status]} {points(check.score):>3}/{points(check.points):<3} {check.check:<28} "
             indent = len(lead) - (len(mark[check.status]) - 1)  # the mark's colour codes take no room
-            wrapped = textwrap.wrap(check.description, max(width - indent, 20)) or [""]
+            wrapped = textwrap.wrap(check.description, max(width - indent, 20), break_long_words=False,
+                                    break_on_hyphens=False) or [""]
             lines.append(lead + wrapped[0])
             lines += [" " * indent + line for line in wrapped[1:]]
     failed = [c for c in report.checks() if not c.passed]
