@@ -2,7 +2,8 @@
 
 Every fixture in ``tests/fixtures/attacks/`` is the correct ``alt_correct`` submission with
 one file replaced by an attack; its ``base.yaml`` names the attacked exercise and the
-outcomes its failed checks must show. For each attack: the run finishes within its limits,
+outcomes its failed checks must show (and, as ``on_a_slow_machine``, those that may take their
+place when a limit trips first on a busy machine). For each attack: the run finishes within its limits,
 the attacked exercise gets no undeserved points, the other exercises keep full marks, no
 process outlives the run, nothing outside the scratch folder changed, and no text of the
 reference solutions appears in any output. The corpus runs two submissions at a time.
@@ -149,7 +150,12 @@ def test_the_attack_is_contained(corpus: dict[str, AttackRun], name: str) -> Non
         assert all(t["status"] == "passed" for t in targeted)
     else:
         assert all(t["score"] == 0 for t in targeted), [t["output"][:300] for t in targeted if t["score"]]
-        assert {t["extra_data"]["failure"] for t in targeted} == set(spec["outcomes"])
+        seen = {t["extra_data"]["failure"] for t in targeted}
+        if "on_a_slow_machine" in spec:
+            # Which limit ends the attack depends on the machine's speed: either is contained.
+            assert seen and seen <= set(spec["outcomes"]) | set(spec["on_a_slow_machine"]), seen
+        else:
+            assert seen == set(spec["outcomes"])
     assert all(t["score"] == t["max_score"] for t in others), [t["output"][:300] for t in others if t["score"] < t["max_score"]]
     assert attack.left_behind == [], "processes outlived the run"
     assert attack.changed == [], "files outside the scratch folder changed"
