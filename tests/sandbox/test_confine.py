@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -178,8 +179,10 @@ def test_the_repository_and_the_grader_package_do_not_exist_for_the_worker(probe
 @needs_root
 def test_only_the_scratch_folder_and_a_private_tmp_are_writable(probe, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert probe("write", "results.json")["value"] == "written"
-    assert probe("write", "/tmp/note")["value"] == "written"
-    assert not Path("/tmp/note").exists()
+    # A name nothing else on the machine uses: the worker's /tmp is its own, not the real one.
+    name = f"/tmp/grader-probe-{uuid.uuid4().hex}"
+    assert probe("write", name)["value"] == "written"
+    assert not Path(name).exists()
     for target in (tmp_path / "results.json", REPO / "results.json", Path("/usr/forged")):
         assert probe("write", str(target))["value"].startswith("error:"), target
         assert not target.exists()
