@@ -76,7 +76,10 @@ def materialize(fixture: Path, target: Path) -> Path:
     """The fixture submission as a folder a student would hand in.
 
     A fixture with a ``base.yaml`` holds only what differs from its base (the reference or
-    the skeleton): the base is copied, ``remove`` deleted, and the fixture's files laid over.
+    the skeleton): the base is copied, ``remove`` deleted, ``edits`` applied (per file, pairs
+    of a text found exactly once and its replacement: a one-line bug needs no copy of the
+    file), ``append`` added at the end of a file (a function defined again replaces the
+    base's), and the fixture's files laid over.
     """
     import shutil
 
@@ -90,6 +93,15 @@ def materialize(fixture: Path, target: Path) -> Path:
     shutil.copytree(REPO / spec["base"], target, ignore=shutil.ignore_patterns("mistakes", "__pycache__"))
     for name in spec.get("remove", []):
         (target / name).unlink()
+    for name, pairs in spec.get("edits", {}).items():
+        text = (target / name).read_text()
+        for old, new in pairs:
+            assert text.count(old) == 1, f"{fixture.name}: {old!r} is not in {name} exactly once"
+            text = text.replace(old, new)
+        (target / name).write_text(text)
+    for name, extra in spec.get("append", {}).items():
+        with (target / name).open("a") as handle:
+            handle.write("\n\n" + extra)
     for path in fixture.iterdir():
         if path.name == "base.yaml":
             continue
