@@ -76,7 +76,8 @@ def materialize(fixture: Path, target: Path) -> Path:
     """The fixture submission as a folder a student would hand in.
 
     A fixture with a ``base.yaml`` holds only what differs from its base (the reference or
-    the skeleton): the base is copied, ``remove`` deleted, ``edits`` applied (per file, pairs
+    the skeleton): the base is copied, ``remove`` deleted, ``copy`` put in place (a file
+    of the repository, the skeleton say), ``edits`` applied (per file, pairs
     of a text found exactly once and its replacement: a one-line bug needs no copy of the
     file), ``append`` added at the end of a file (a function defined again replaces the
     base's), and the fixture's files laid over.
@@ -93,6 +94,8 @@ def materialize(fixture: Path, target: Path) -> Path:
     shutil.copytree(REPO / spec["base"], target, ignore=shutil.ignore_patterns("mistakes", "__pycache__"))
     for name in spec.get("remove", []):
         (target / name).unlink()
+    for name, source in spec.get("copy", {}).items():
+        shutil.copyfile(REPO / source, target / name)
     for name, pairs in spec.get("edits", {}).items():
         text = (target / name).read_text()
         for old, new in pairs:
