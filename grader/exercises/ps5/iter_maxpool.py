@@ -124,7 +124,7 @@ def blur_matches_conv2d(ctx: Context) -> None:
 def _expected_image(ctx: Context) -> torch.Tensor:
     from PIL import Image
 
-    with Image.open(ctx.student.provided_from / IMAGE) as image:
+    with Image.open(ctx.provided_file(IMAGE)) as image:
         gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     return torch.from_numpy(gray)[None, None]
 
@@ -146,10 +146,10 @@ def image_round_trip(ctx: Context) -> None:
 
 @check("experiment_figure", "run_experiment() draws the 2 x 5 grid from your functions (shown beside the reference)")
 def experiment_figure(ctx: Context) -> None:
-    _, pngs = ctx.student.call_with_figures("run_experiment", Call((), {}, ()), module="helper_maxpool")
+    _, pngs = ctx.call_with_figures("run_experiment", Call((), {}, ()), module="helper_maxpool")
     helper = ctx.provided_module("helper_maxpool")
     ctx.add_figure("iterated max pooling (top) and Gaussian blur (bottom)", pngs[0] if pngs else None,
-                   lambda: helper.run_experiment(ctx.student.provided_from / IMAGE, functions=ctx.reference))
+                   lambda: helper.run_experiment(ctx.provided_file(IMAGE), functions=ctx.reference))
     if not pngs:
         raise ctx.failure("run_experiment", None, "run_experiment() drew no figure")
 
