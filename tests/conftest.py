@@ -116,6 +116,20 @@ def materialize(fixture: Path, target: Path) -> Path:
     return target
 
 
+def points(assignment: str, exercise: str | None = None) -> float:
+    """The points config.yaml gives an assignment (or one of its exercises), checks and answers
+    together: a test's totals follow the course's config instead of restating it.
+
+    >>> points("basics")          # doctest: +SKIP
+    35.0
+    """
+    from grader.config import default_config_path, load_config
+
+    course = load_config(default_config_path()).assignments[assignment]
+    return sum(sum(c.points for c in e.checks) + sum(a.points for a in e.answers)
+               for e in course.exercises if exercise in (None, e.id))
+
+
 @pytest.fixture(scope="session")
 def config():  # type: ignore[no-untyped-def]
     from grader.config import default_config_path, load_config
