@@ -76,12 +76,17 @@ def mutant(assignment: AssignmentConfig, exercise: ExerciseConfig, mistake: Mist
     return target
 
 
-def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = None) -> Validation:
-    """Grade the reference, then every catalogued mistake on its own exercise."""
+def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = None,
+             exercises: tuple[str, ...] = ()) -> Validation:
+    """Grade the reference, then every catalogued mistake on its own exercise (of ``exercises``
+    only, when given: the one a course author is writing, say)."""
     folder = require_reference(assignment)
-    reference = grade(assignment, folder, sandbox, Options(mode="grade", seed=seed, submission_label=str(folder)))
+    reference = grade(assignment, folder, sandbox, Options(mode="grade", seed=seed, exercises=exercises,
+                                                           submission_label=str(folder)))
     outcomes, thin = [], []
     for exercise in assignment.exercises:
+        if exercises and exercise.id not in exercises:
+            continue
         mistakes = load_mistakes(assignment, exercise)
         if len(mistakes) < MIN_MISTAKES:
             thin.append((exercise.id, len(mistakes)))
