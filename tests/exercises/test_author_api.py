@@ -2,8 +2,9 @@
 
 It imports the checks library (``grader.checks``: the verbs, compare, strategies) and the
 catalogue's ``Mistake``, never the sandbox or the report model; it reaches no further than
-the ``Context`` (never ``ctx.student``), and fails a check with ``ctx.failure``, never by
-building a ``CheckFailed`` or a ``Feedback`` by hand.
+the ``Context`` (never ``ctx.student``), fails a check with ``ctx.failure``, never by
+building a ``CheckFailed`` or a ``Feedback`` by hand, and draws from strategies declared at
+module level (where tests can reach them), not inside a check.
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ def reach_throughs(path: Path) -> list[str]:
             found.append((node.lineno, "reaches into .student"))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("CheckFailed", "Feedback"):
             found.append((node.lineno, f"builds {node.func.id}(...) by hand"))
+        if isinstance(node, ast.FunctionDef) and any(_is_check(d) for d in node.decorator_list):
+            found += [(inner.lineno, f"builds a strategy inside check {node.name}") for inner in ast.walk(node)
+                      if isinstance(inner, ast.Attribute) and isinstance(inner.value, ast.Name) and inner.value.id == "st"]
     return [f"line {line}: {what}" for line, what in sorted(found)]
+
+
+def _is_check(decorator: ast.expr) -> bool:
+    return isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Name) and decorator.func.id == "check"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -46,8 +54,10 @@ def test_the_reach_throughs_are_found_where_they_are(tmp_path: Path) -> None:
     module = tmp_path / "old_style.py"
     module.write_text("from grader.sandbox.codec import Handle\nfrom grader.model import Feedback\n"
                       "from grader.checks import CheckFailed\n\n"
-                      "def body(ctx):\n    ctx.student.memo['x'] = 1\n    raise CheckFailed(Feedback('wrong'))\n")
+                      "def body(ctx):\n    ctx.student.memo['x'] = 1\n    raise CheckFailed(Feedback('wrong'))\n\n"
+                      "@check('drawn', 'draws inside')\ndef drawn(ctx):\n    ctx.for_all('f', st.integers(), print)\n")
     assert reach_throughs(module) == [
         "line 1: imports grader.sandbox.codec", "line 2: imports grader.model", "line 6: reaches into .student",
         "line 7: builds CheckFailed(...) by hand", "line 7: builds Feedback(...) by hand",
+        "line 11: builds a strategy inside check drawn",
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from hypothesis import given, settings
 
-from grader.exercises.ps5 import guided_backprop, softmax_temperature, transformer_layer
+from grader.exercises.ps5 import guided_backprop, param_count, softmax_temperature, transformer_layer
 from grader.sandbox.models import build_model
 
 CI = settings(max_examples=40, database=None, deadline=None, derandomize=True)
@@ -55,3 +55,10 @@ def test_tied_calls_are_coarse_logits_with_a_tiny_temperature(call) -> None:  # 
 def test_sample_calls_ask_for_enough_draws(call) -> None:  # type: ignore[no-untyped-def]
     z, t, count = call.args
     assert count == softmax_temperature.DRAWS and t in (0.5, 1.0, 2.0, 1e-4) and 1 <= len(z) <= 5
+
+
+@CI
+@given(param_count.SIZE_CALLS)
+def test_size_calls_are_positive_layer_sizes(call) -> None:  # type: ignore[no-untyped-def]
+    d_model, d_ff = call.args
+    assert 1 <= d_model <= 96 and 1 <= d_ff <= 256 and call.labels == ("d_model", "d_ff")
