@@ -390,22 +390,21 @@ class Context:
 
     def add_figure(self, title: str, student_png: bytes | None, reference: Callable[[], Any] | None,
                    note: str = "") -> None:
-        """Show the student's figure beside the reference's (drawn here by ``reference()``)."""
-        from grader.images import figure_png
+        """Show the student's figure beside the reference's: ``reference()`` draws it here, or
+        returns its PNG bytes (drawn on a thread while the student's code ran, say)."""
+        from grader.images import drawn_png
 
         reference_png = None
         if reference is not None and self._reference is not None:
-            import matplotlib
-
-            matplotlib.use("Agg")  # the grader draws headless, whatever the machine has
-            import matplotlib.pyplot as plt
-
             start = time.perf_counter()
-            figure = reference()
-            reference_png = figure_png(figure)
-            plt.close(figure)
+            reference_png = drawn_png(reference)
             self.reference_seconds += time.perf_counter() - start
         self.figures.append(Figure(title, student_png, reference_png, note))
+
+    @property
+    def has_reference(self) -> bool:
+        """Whether the reference solution is here (grade mode): work only it needs can start early."""
+        return self._reference is not None
 
     @property
     def reference(self) -> ModuleType:
