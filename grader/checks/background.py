@@ -18,6 +18,10 @@ and ``grader validate`` grade many submissions in one); ``key`` names all it dep
 A reference figure drawn that way is handed to :meth:`Context.add_figure` as
 ``figure_once(key, draw)``: ``draw()`` makes the matplotlib figure on the thread.
 
+The thread runs at a low priority where the system allows it (Linux): on a busy machine it
+takes only what the worker and the main thread leave, since student code's calls are timed
+and the grader's own work must not make them slower.
+
 The thread must not share state with what the main thread does meanwhile. torch's global
 random generator above all: a model seeded with ``torch.manual_seed`` (``Built`` specs) is
 built on the thread only while the main thread does nothing but wait for the worker.
@@ -27,6 +31,7 @@ backward passes takes little from the main thread.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
@@ -49,6 +54,7 @@ def soon(function: Callable[..., T], *args: Any) -> Future[T]:
     future: Future[T] = Future()
 
     def run() -> None:
+        _lower_priority()
         future.set_running_or_notify_cancel()
         try:
             future.set_result(function(*args))
@@ -57,6 +63,18 @@ def soon(function: Callable[..., T], *args: Any) -> Future[T]:
 
     threading.Thread(target=run, name="grader-reference", daemon=False).start()
     return future
+
+
+def _lower_priority(niceness: int = 10) -> None:
+    """Lower this thread's priority (on Linux a thread has its own); nothing where that fails.
+
+    Not the lowest: a thread that holds the GIL while the scheduler keeps it waiting would
+    hold up the main thread too.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):  # no per-thread priorities here
+        pass
 
 
 def once(key: Hashable, function: Callable[..., T], *args: Any) -> Future[T]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 
 import pytest
@@ -53,3 +55,10 @@ def test_a_figure_is_drawn_as_png_on_the_thread() -> None:
 
     png = figure_once(("test_background", "figure"), draw)
     assert png().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority") or sys.platform != "linux", reason="per-thread priorities are Linux's")
+def test_the_thread_runs_at_a_lower_priority_than_the_grader() -> None:
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert soon(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result(5) > own
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
