@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shlex
 import time
 import zlib
@@ -59,6 +60,10 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
     start = time.perf_counter()
     # The grader's own tensors are tiny, and a worker computes beside it on the same cores.
     torch.set_num_threads(1)
+    # What the zygote imports before its first worker, the exercises need here too (torchvision's
+    # transforms, matplotlib for figures): imported now, beside the zygote on the other core.
+    for module in sandbox.preload:
+        importlib.import_module(module)
     seed = assignment.seed if options.seed is None else options.seed
     chosen = [e for e in assignment.exercises if not options.exercises or e.id in options.exercises]
     answers = submitted_answers(assignment, submission) if any(e.answers or e.free_text for e in chosen) else None
