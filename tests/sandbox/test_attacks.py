@@ -11,6 +11,7 @@ reference solutions appears in any output. The corpus runs two submissions at a 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -185,6 +186,24 @@ def test_a_forged_results_file_lands_nowhere(corpus: dict[str, AttackRun]) -> No
     attack = corpus["forge_results"]
     assert attack.run.results is not None and attack.run.results["score"] < 35
     assert '"score": 999' not in attack.outputs and '"output": "forged"' not in attack.outputs
+
+
+def test_nothing_of_the_grader_reaches_student_code(corpus: dict[str, AttackRun]) -> None:
+    run = corpus["find_the_grader"].run
+    assert run.results is not None
+    found = [t["output"] for t in run.results["tests"] if attacked(t, corpus["find_the_grader"].spec)
+             and t["status"] != "passed"]
+    assert found == [], found[0][:3000]
+    assert str(REPO / "grader") not in corpus["find_the_grader"].outputs
+
+
+def test_the_grader_finding_attack_finds_the_grader_where_it_is_importable() -> None:
+    spec = importlib.util.spec_from_file_location("find_the_grader", ATTACKS / "find_the_grader" / "attention.py")
+    assert spec is not None and spec.loader is not None
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    clues = "\n".join(probe.clues())
+    assert "import grader worked" in clues and f"a path of the grader: {REPO / 'grader'}" in clues
 
 
 def failure_classes(cls: type = errors.StudentFailure) -> list[type]:
