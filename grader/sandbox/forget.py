@@ -35,8 +35,8 @@ import os
 import sys
 import types
 from collections.abc import Iterable, Iterator
-from typing import Any
 from importlib.machinery import PathFinder
+from typing import Any
 
 # What tells where a module was loaded from.
 _LOCATION = ("__file__", "__cached__", "__spec__", "__loader__", "__path__")

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 from conftest import FIXTURES, REPO
-from test_confine import PROBE, loopback_listeners, running, wait_until
+from test_confine import PATIENCE, PROBE, loopback_listeners, running, wait_until
 
 from grader.sandbox import landlock, seccomp
 from grader.sandbox.client import Sandbox, sandbox_for
@@ -213,9 +213,9 @@ def test_the_keeper_kills_every_process_the_worker_started_setsid_included(fallb
     marker = f"4343.{os.getpid()}"
     assert worker.request({"op": "call", "module": "probe", "function": "leave_children",
                            "args": [marker], "kwargs": {}}, 30)["value"] == "left"
-    assert wait_until(lambda: marker in running(), 10), "the grandchild never started"
+    assert wait_until(lambda: marker in running(), PATIENCE), "the grandchild never started"
     worker.kill()
-    assert wait_until(lambda: marker not in running(), 5), "a child of the worker outlived it"
+    assert wait_until(lambda: marker not in running(), PATIENCE), "a child of the worker outlived it"
 
 
 @needs_landlock
