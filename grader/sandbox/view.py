@@ -37,7 +37,7 @@ from grader.sandbox.linux import (
 SYSTEM = ("/usr", "/bin", "/lib", "/lib32", "/lib64", "/sbin")
 DEVICES = ("null", "zero", "random", "urandom")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
-# The distribution whose files the worker must not read.
+# The distribution whose files the worker must not read: pyproject.toml's name, the student bundle's too.
 DISTRIBUTION = "grader"
 
 
