@@ -15,6 +15,7 @@ its own share of the one sandbox), so that one grades while another waits for it
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing
 import shutil
 import tempfile
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader import catalogue
 from grader.catalogue import Mistake
 from grader.config import AssignmentConfig, ExerciseConfig, require_reference
 from grader.errors import GraderError
@@ -73,8 +75,15 @@ class Validation:
 
 
 def mutant(assignment: AssignmentConfig, exercise: ExerciseConfig, mistake: Mistake, target: Path) -> Path:
-    """A copy of the reference submission with ``mistake.function`` replaced by the variant."""
+    """A copy of the reference submission with ``mistake.function`` replaced by the variant.
+
+    The catalogue module comes along with its own copy of ``grader.catalogue`` (for
+    ``Mistake``): student code, the mutant's included, cannot import the grader.
+    """
     shutil.copytree(require_reference(assignment), target, ignore=shutil.ignore_patterns("mistakes", "__pycache__"))
+    (target / "grader").mkdir()
+    (target / "grader" / "__init__.py").touch()
+    (target / "grader" / "catalogue.py").write_text(inspect.getsource(catalogue))
     module = exercise.module
     name = mistake.impl.__name__
     (target / f"_reference_{module}.py").write_text((target / exercise.file).read_text())

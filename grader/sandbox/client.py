@@ -54,6 +54,12 @@ _ONE_THREAD = {
 }
 
 
+# How the zygote starts: ``-c``, not ``-m``, so that no frame below its loop names its file, and
+# it forgets where the grader is installed before the loop (grader/sandbox/forget.py).
+ZYGOTE = ("import sys; from grader.sandbox import forget, zygote; forget.forget(); "
+          "zygote.main(int(sys.argv[1]), sys.argv[2:])")
+
+
 def worker_environment() -> dict[str, str]:
     """A clean environment for the zygote and its workers."""
     env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP or k.startswith("OPENBLAS_CORE")}
@@ -169,7 +175,7 @@ class Sandbox:
         self._scratch, self._root = _scratch_folders()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "grader.sandbox.zygote", str(child_end.fileno()), *preload],
+                [sys.executable, "-I", "-c", ZYGOTE, str(child_end.fileno()), *preload],
                 pass_fds=[child_end.fileno()],
                 env=worker_environment(),
                 cwd=self._scratch,
