@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Callable
 
 import torch
 
@@ -23,13 +23,14 @@ from grader.answer_results import Submitted, answer_results, answers_notes, subm
 from grader.answers import free_text
 from grader.catalogue import Mistake
 from grader.checks.core import CheckFailed, CheckSpec, Context, Student
-from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, HintLevel, require_reference
+from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, require_reference
 from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent, WorkerLost
 from grader.faults import grader_error_feedback
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
 from grader.sandbox.client import Sandbox
 from grader.submission import file_state, near_match, submitted_python_files
+from grader.vocabulary import HintLevel, Mode, Outcome
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Options:
     return through it).
     """
 
-    mode: Literal["check", "grade"] = "grade"
+    mode: Mode = "grade"
     seed: int | None = None
     exercises: tuple[str, ...] = ()
     exercise_seconds: float | None = None
@@ -190,26 +191,25 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
               hint_level: HintLevel = "full") -> CheckResult:
     """Run one check; the student's failures fail it, the grader's own are errors."""
     start = time.perf_counter()
-    status, feedback, mistake, outcome = "passed", None, None, None
+    outcome: Outcome = "passed"
+    feedback, mistake = None, None
     context.student.begin_check()
     try:
         spec.run(context)
     except CheckFailed as failed:
         explained = context.explain(failed)
-        status, feedback, mistake, outcome = "failed", explained.feedback, explained.mistake, explained.outcome
+        outcome, feedback, mistake = explained.outcome, explained.feedback, explained.mistake
     except AbortCheck as abort:
-        status, (feedback, mistake), outcome = "failed", _abort_feedback(abort.failure, context), abort.failure.outcome
+        outcome, (feedback, mistake) = abort.failure.outcome, _abort_feedback(abort.failure, context)
     except StudentFailure as failure:
-        status, (feedback, mistake), outcome = "failed", _abort_feedback(failure, context), failure.outcome
+        outcome, (feedback, mistake) = failure.outcome, _abort_feedback(failure, context)
     except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
-        status, outcome, feedback = "error", "grader-error", grader_error_feedback(exc)
+        outcome, feedback = "grader-error", grader_error_feedback(exc)
     return CheckResult(
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
-        visibility=config.visibility,  # type: ignore[arg-type]
-        status=status,  # type: ignore[arg-type]
+        visibility=config.visibility, outcome=outcome,
         feedback=as_reported(feedback, context.known(mistake), hint_level, tuple(context.student.warnings)),
-        mistake=mistake, notes=tuple(context.notes),
-        seconds=round(time.perf_counter() - start, 4), outcome=outcome,
+        mistake=mistake, notes=tuple(context.notes), seconds=round(time.perf_counter() - start, 4),
     )
 
 

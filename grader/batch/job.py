@@ -33,6 +33,7 @@ from grader.loading import load_checks
 from grader.model import CheckResult, ExerciseResult, Feedback, GradeReport
 from grader.report.gradescope import render_json
 from grader.report.html import render_html
+from grader.vocabulary import EntryStatus
 
 MAX_SUMMARY = 300
 
@@ -69,6 +70,8 @@ def grade_entry(task: Task) -> Outcome:
         options = Options(mode="grade", seed=settings.seed, exercises=settings.exercises,
                           exercise_seconds=settings.exercise_seconds, submission_label=entry.name,
                           for_student=True)
+        status: EntryStatus
+        reason: str | None
         try:
             folder = stage(entry, task.staging)
         except Unreadable as exc:
@@ -107,12 +110,11 @@ def unreadable_report(assignment: AssignmentConfig, options: Options, reason: st
         if options.exercises and exercise.id not in options.exercises:
             continue
         specs = load_checks(assignment, exercise)
-        checks = [CheckResult(exercise.id, c.id, specs[c.id].description, c.points, c.visibility,  # type: ignore[arg-type]
-                              "failed", feedback, outcome=Unreadable.outcome)
+        checks = [CheckResult(exercise.id, c.id, specs[c.id].description, c.points, c.visibility,
+                              Unreadable.outcome, feedback)
                   for c in exercise.checks]
         checks += [CheckResult(exercise.id, a.check_id, f"hand-computed answer '{a.key}' in answers.yaml",
-                               a.points, a.visibility, "failed", feedback,  # type: ignore[arg-type]
-                               outcome=Unreadable.outcome)
+                               a.points, a.visibility, Unreadable.outcome, feedback)
                    for a in exercise.answers]
         exercises.append(ExerciseResult(exercise.id, exercise.title, exercise.file, tuple(checks),
                                         free_text=tuple((key, "") for key in exercise.free_text),
@@ -125,7 +127,8 @@ def unreadable_report(assignment: AssignmentConfig, options: Options, reason: st
     )
 
 
-def make_record(task: Task, report: GradeReport, status: str, reason: str | None, seconds: float) -> dict[str, Any]:
+def make_record(task: Task, report: GradeReport, status: EntryStatus, reason: str | None,
+                seconds: float) -> dict[str, Any]:
     """The record of a graded (or unreadable) entry: what the cohort files are built from."""
     return {
         **base_record(task, status, seconds),

@@ -35,6 +35,7 @@ from grader.batch.summary import write_cohort_files
 from grader.batch.tasks import Outcome, Task
 from grader.errors import UsageError
 from grader.report import write_atomic
+from grader.vocabulary import ENTRY_STATUSES
 
 STAGING = ".staging"
 LOCK = ".grader-batch.lock"
@@ -135,7 +136,7 @@ def _run(batch: Batch, progress: Progress | None) -> BatchResult:
 
 def describe(result: BatchResult, out: Path) -> str:
     """The closing lines: how many students in which state, the mean, where the files are."""
-    statuses = {s: sum(r["status"] == s for r in result.records) for s in ("graded", "unreadable", "error")}
+    statuses = {s: sum(r["status"] == s for r in result.records) for s in ENTRY_STATUSES}
     scored = [r for r in result.records if r["score"] is not None]
     lines = [(f"{len(result.records)} students: {statuses['graded']} graded, {statuses['unreadable']} unreadable, "
               f"{statuses['error']} not graded (grader error); {result.graded} graded in this run, "

@@ -13,6 +13,7 @@ from typing import Any
 
 from grader.batch.intake import Entry
 from grader.batch.records import FORMAT, Settings
+from grader.vocabulary import EntryStatus
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def base_record(task: Task, status: str, seconds: float) -> dict[str, Any]:
+def base_record(task: Task, status: EntryStatus, seconds: float) -> dict[str, Any]:
     return {
         "format": FORMAT, "key": task.settings.key(), "digest": task.entry.digest, "entry": task.entry.name,
         "student": task.entry.student, "status": status, "graded_at": now(), "seconds": round(seconds, 3),

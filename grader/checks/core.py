@@ -46,6 +46,7 @@ from grader.errors import (
     MissingPiece,
     ProtocolError,
     StudentCrash,
+    StudentFailure,
     TimeBudgetSpent,
     WorkerLost,
 )
@@ -54,6 +55,7 @@ from grader.model import Feedback, Figure
 from grader.sandbox.client import Sandbox, Worker
 from grader.sandbox.codec import Handle, Opaque
 from grader.sandbox.models import build_object, describe as describe_model
+from grader.vocabulary import Outcome
 
 # Hypothesis caches constants of local code in ./.hypothesis: a grader must leave the folder
 # it was started from as it found it, so hypothesis gets a private folder for this run.
@@ -123,7 +125,7 @@ def _nested(value: Any) -> str:
 Subject = tuple[str, "Call", Any]  # a failing call: the function, its arguments, the student's value
 
 
-class CheckFailed(AssertionError):
+class CheckFailed(StudentFailure):
     """Raised in a check body to fail the check with this feedback.
 
     ``subject`` is the failing call (function, arguments, the student's value); the
@@ -136,8 +138,10 @@ class CheckFailed(AssertionError):
     value that cannot be judged: a tensor subclass, an object), or "crash".
     """
 
+    outcome: Outcome = "wrong"
+
     def __init__(self, feedback: Feedback, mistake: str | None = None, subject: Subject | None = None,
-                 outcome: str = "wrong", evidence: tuple[Subject, ...] = (),
+                 outcome: Outcome = "wrong", evidence: tuple[Subject, ...] = (),
                  probes: Callable[[], list[Any]] = list) -> None:
         super().__init__(feedback.summary)
         self.feedback = feedback

@@ -51,7 +51,7 @@ def test_an_unreadable_archive_gets_zero_in_every_check(tmp_path: Path) -> None:
     assert "absolute path" in record["reason"]
     assert len(record["checks"]) > 10 and all(c["status"] == "failed" for c in record["checks"])
     assert outcome.results_json is not None and "could not be read" in outcome.results_json
-    assert all(t["extra_data"]["failure"] == "unreadable" for t in json.loads(outcome.results_json)["tests"])
+    assert all(t["extra_data"]["outcome"] == "unreadable" for t in json.loads(outcome.results_json)["tests"])
 
 
 def test_two_batches_cannot_write_the_same_out(tmp_path: Path) -> None:
