@@ -44,7 +44,7 @@ class Feedback:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check on one submission.
+    """The result of one check on one submission.
 
     ``outcome`` says how the check ended: "passed", or how it failed ("wrong", "crash",
     "timeout", ...: the ``outcome`` of the error classes in ``grader.errors``), or

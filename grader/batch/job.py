@@ -4,11 +4,11 @@ A job process (a local one, or a Dask worker) imports torch and the grader once,
 sandbox (the zygote that forks a worker per exercise, see :mod:`grader.batch.sandboxes`)
 and grades entry after entry with it::
 
-    >>> outcome = grade_entry(Task(entry, staging, config_path, settings))   # doctest: +SKIP
-    >>> outcome.record["status"], outcome.record["score"]                    # doctest: +SKIP
+    >>> result = grade_entry(Task(entry, staging, config_path, settings))   # doctest: +SKIP
+    >>> result.record["status"], result.record["score"]                    # doctest: +SKIP
     ('graded', 35.0)
 
-The outcome carries the rendered ``results.json`` and ``report.html`` and the record; the
+The result carries the rendered ``results.json`` and ``report.html`` and the record; the
 process that scheduled the task writes them. All of it is the grader's own data: nothing
 the student's worker sent is pickled, only values the grader computed from it.
 """
@@ -25,7 +25,7 @@ from typing import Any
 from grader import __version__
 from grader.batch.intake import stage
 from grader.batch.sandboxes import config, discard, sandbox
-from grader.batch.tasks import Outcome, Task, base_record, error_record, now
+from grader.batch.tasks import EntryResult, Task, base_record, error_record, now
 from grader.config import AssignmentConfig
 from grader.errors import Unreadable
 from grader.grading import Options, grade
@@ -61,7 +61,7 @@ def warm_up(config_path: Path, assignment_id: str) -> None:
     _warmed.add((config_path, assignment_id))
 
 
-def grade_entry(task: Task) -> Outcome:
+def grade_entry(task: Task) -> EntryResult:
     """Stage and grade one entry; never raises for a failure of the submission or the grader."""
     start = time.perf_counter()
     entry, settings = task.entry, task.settings
@@ -79,12 +79,12 @@ def grade_entry(task: Task) -> Outcome:
         else:
             report, status, reason = _grade(assignment, folder, options), "graded", None
         record = make_record(task, report, status, reason, time.perf_counter() - start)
-        return Outcome(entry.student, record, render_json(report), render_html(report))
+        return EntryResult(entry.student, record, render_json(report), render_html(report))
     except Exception as exc:  # the grader's own failure on this entry: recorded, the batch goes on
         where = traceback.extract_tb(exc.__traceback__)[-3:]
         reason = f"grader error ({type(exc).__name__}: {str(exc)[:MAX_SUMMARY]}) at " + ", ".join(
             f"{Path(f.filename).name}:{f.lineno}" for f in where)
-        return Outcome(entry.student, error_record(task, reason, time.perf_counter() - start), None, None)
+        return EntryResult(entry.student, error_record(task, reason, time.perf_counter() - start), None, None)
     finally:
         shutil.rmtree(task.staging, ignore_errors=True)
 

@@ -1,4 +1,4 @@
-"""What travels between the batch and its job processes: a task in, an outcome back.
+"""What travels between the batch and its job processes: a task in, the result of grading an entry back.
 
 Only these light values (and the records) are imported by the process that schedules the
 batch, which therefore never imports torch itself.
@@ -27,7 +27,7 @@ class Task:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class EntryResult:
     """What grading one entry produced; ``results_json``/``report_html`` are None on a grader error."""
 
     student: str
