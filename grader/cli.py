@@ -112,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = verbs.add_parser("validate", help="prove the checks: reference full marks, every mistake caught")
     validate.add_argument("--assignment", "-a", help="assignment id (default: all)")
     validate.add_argument("--seed", type=_seed, metavar="N")
+    validate.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="processes grading mistakes (default: the cores available)")
     validate.add_argument("--config", type=Path, metavar="FILE")
     validate.set_defaults(handler=_run_validate)
 
@@ -317,7 +318,9 @@ def _run_validate(args: argparse.Namespace) -> int:
         with sandbox_for(assignment) as sandbox:
             from grader.validate import render_validation, validate
 
-            validation = validate(assignment, sandbox, args.seed)
+            from grader.batch.run import default_jobs
+
+            validation = validate(assignment, sandbox, args.seed, args.jobs or default_jobs())
         sys.stdout.write(render_validation(validation))
         ok = ok and validation.ok
     return 0 if ok else 1

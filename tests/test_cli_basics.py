@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, CliRun, finish, materialize, run_cli, start_cli
+from conftest import FIXTURES, REPO, CliRun, assert_scores_as_recorded, finish, materialize, run_cli, start_cli
 from grader.cli import _require_isolation
 from grader.errors import GraderError
 
@@ -300,3 +300,7 @@ def test_require_isolation_names_the_missing_layers() -> None:
                                           r"cgroup, private-files, unprivileged-uid\)"):
         _require_isolation("full", ("session", "limits", "no-network"))
     _require_isolation("process", ("session", "limits"))
+
+
+def test_every_check_scores_as_recorded(graded) -> None:  # type: ignore[no-untyped-def]
+    assert_scores_as_recorded(graded, "basics")
