@@ -134,7 +134,7 @@ FAILURES: dict[str, tuple[Failure, str]] = {
     "a forbidden call": (Failure(({"ok": True, "value": torch.ones(2), "used": ["F.conv2d"]},)), "forbidden"),
     "a call past its time limit": (Failure(), "timeout"),
     "the exercise's time used up": (Failure(exercise_seconds=0.0), "time-budget"),
-    "the worker hangs up": (Failure(then="hang up"), "process-ended"),
+    "the worker hangs up at the import": (Failure(then="hang up"), "process-ended"),
     "os._exit": (Failure((died(kind="exit", code=3),)), "process-ended"),
     "a signal": (Failure((died(kind="signal", signal="SIGSEGV"),)), "process-ended"),
     "a death the keeper cannot name": (Failure((died(kind="?"),)), "process-ended"),
