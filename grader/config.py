@@ -16,14 +16,12 @@ import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import yaml
 
 from grader.errors import ConfigError, UsageError
-
-HintLevel = Literal["full", "nudge", "none"]
-HINT_LEVELS: tuple[str, ...] = get_args(HintLevel)
+from grader.vocabulary import HINT_LEVELS, MODES, VISIBILITIES, HintLevel, Mode, Visibility, one_of
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ class CheckConfig:
 
     id: str
     points: float
-    visibility: str
+    visibility: Visibility
     max_examples: int | None = None
 
 
@@ -61,7 +59,7 @@ class AnswerConfig:
     key: str
     points: float
     tolerance: float
-    visibility: str = "hidden"
+    visibility: Visibility = "hidden"
     kind: str = "number"
     shape: tuple[int, ...] = ()
 
@@ -83,7 +81,7 @@ class ExerciseConfig:
     answers: tuple[AnswerConfig, ...]
     free_text: tuple[str, ...]
     # How much a hint says, per mode ("check", "grade"): the full hint unless the course says.
-    hints: dict[str, HintLevel] = field(default_factory=dict)
+    hints: dict[Mode, HintLevel] = field(default_factory=dict)
     # Points of checks and answers that a student bundle leaves out (its config has neither):
     # None means they are all here, to be counted.
     declared_after_submission: float | None = None
@@ -96,7 +94,7 @@ class ExerciseConfig:
         """The torch op patterns ``function`` may not use while it is graded."""
         return self.forbidden.get(function, ())
 
-    def hint_level(self, mode: str) -> HintLevel:
+    def hint_level(self, mode: Mode) -> HintLevel:
         """How much hints say in ``mode``: "full", "nudge" (where, not how) or "none"."""
         return self.hints.get(mode, "full")
 
@@ -220,10 +218,10 @@ class _Reader:
             raise self.fail(where, f"expected text, got {_show(value)}")
         return value
 
-    def visibility(self, value: Any, where: str) -> str:
-        if value not in ("public", "hidden"):
+    def visibility(self, value: Any, where: str) -> Visibility:
+        if (visibility := one_of(value, VISIBILITIES)) is None:
             raise self.fail(where, f"expected 'public' or 'hidden', got {_show(value)}")
-        return value
+        return visibility
 
     def config(self, raw: Any) -> Config:
         top = self.mapping(raw, "", {"defaults", "assignments"}, {"assignments"})
@@ -324,13 +322,13 @@ class _Reader:
                 self.number(body["points_after_submission"], f"{where}.points_after_submission")),
         )
 
-    def hints(self, raw: Any, where: str) -> dict[str, HintLevel]:
+    def hints(self, raw: Any, where: str) -> dict[Mode, HintLevel]:
         """``{check: nudge, grade: full}``: how much hints say in each mode."""
-        body = self.mapping(raw, where, {"check", "grade"})
+        body = self.mapping(raw, where, set(MODES))
         for mode, level in body.items():
-            if level not in HINT_LEVELS:
+            if one_of(level, HINT_LEVELS) is None:
                 raise self.fail(f"{where}.{mode}", f"expected one of {', '.join(HINT_LEVELS)}, got {_show(level)}")
-        return dict(body)
+        return {mode: level for mode in MODES if (level := one_of(body.get(mode), HINT_LEVELS)) is not None}
 
     def provided(self, raw: Any, where: str, templates: Path) -> tuple[str, ...]:
         """Files that ship with the skeletons and are always taken from the templates."""

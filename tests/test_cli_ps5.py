@@ -87,7 +87,7 @@ def test_a_wrong_solution_loses_points_in_its_exercise_only(graded) -> None:  # 
 def test_skeletons_score_zero_without_grader_errors(graded) -> None:  # type: ignore[no-untyped-def]
     run = graded["skeleton"]
     assert run.returncode == 0 and run.results["score"] == 0
-    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "error"]
+    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "grader-error"]
 
 
 def test_the_buggy_layer_as_shipped_gets_feedback_naming_its_bugs(graded) -> None:  # type: ignore[no-untyped-def]

@@ -4,11 +4,11 @@ A job process (a local one, or a Dask worker) imports torch and the grader once,
 sandbox (the zygote that forks a worker per exercise, see :mod:`grader.batch.sandboxes`)
 and grades entry after entry with it::
 
-    >>> outcome = grade_entry(Task(entry, staging, config_path, settings))   # doctest: +SKIP
-    >>> outcome.record["status"], outcome.record["score"]                    # doctest: +SKIP
+    >>> result = grade_entry(Task(entry, staging, config_path, settings))   # doctest: +SKIP
+    >>> result.record["status"], result.record["score"]                    # doctest: +SKIP
     ('graded', 35.0)
 
-The outcome carries the rendered ``results.json`` and ``report.html`` and the record; the
+The result carries the rendered ``results.json`` and ``report.html`` and the record; the
 process that scheduled the task writes them. All of it is the grader's own data: nothing
 the student's worker sent is pickled, only values the grader computed from it.
 """
@@ -25,7 +25,7 @@ from typing import Any
 from grader import __version__
 from grader.batch.intake import stage
 from grader.batch.sandboxes import config, discard, sandbox
-from grader.batch.tasks import Outcome, Task, base_record, error_record, now
+from grader.batch.tasks import EntryResult, Task, base_record, error_record, now
 from grader.config import AssignmentConfig
 from grader.errors import Unreadable
 from grader.grading import Options, grade
@@ -33,6 +33,7 @@ from grader.loading import load_checks
 from grader.model import CheckResult, ExerciseResult, Feedback, GradeReport
 from grader.report.gradescope import render_json
 from grader.report.html import render_html
+from grader.vocabulary import EntryStatus
 
 MAX_SUMMARY = 300
 
@@ -60,7 +61,7 @@ def warm_up(config_path: Path, assignment_id: str) -> None:
     _warmed.add((config_path, assignment_id))
 
 
-def grade_entry(task: Task) -> Outcome:
+def grade_entry(task: Task) -> EntryResult:
     """Stage and grade one entry; never raises for a failure of the submission or the grader."""
     start = time.perf_counter()
     entry, settings = task.entry, task.settings
@@ -69,6 +70,8 @@ def grade_entry(task: Task) -> Outcome:
         options = Options(mode="grade", seed=settings.seed, exercises=settings.exercises,
                           exercise_seconds=settings.exercise_seconds, submission_label=entry.name,
                           for_student=True)
+        status: EntryStatus
+        reason: str | None
         try:
             folder = stage(entry, task.staging)
         except Unreadable as exc:
@@ -76,12 +79,12 @@ def grade_entry(task: Task) -> Outcome:
         else:
             report, status, reason = _grade(assignment, folder, options), "graded", None
         record = make_record(task, report, status, reason, time.perf_counter() - start)
-        return Outcome(entry.student, record, render_json(report), render_html(report))
+        return EntryResult(entry.student, record, render_json(report), render_html(report))
     except Exception as exc:  # the grader's own failure on this entry: recorded, the batch goes on
         where = traceback.extract_tb(exc.__traceback__)[-3:]
         reason = f"grader error ({type(exc).__name__}: {str(exc)[:MAX_SUMMARY]}) at " + ", ".join(
             f"{Path(f.filename).name}:{f.lineno}" for f in where)
-        return Outcome(entry.student, error_record(task, reason, time.perf_counter() - start), None, None)
+        return EntryResult(entry.student, error_record(task, reason, time.perf_counter() - start), None, None)
     finally:
         shutil.rmtree(task.staging, ignore_errors=True)
 
@@ -107,12 +110,11 @@ def unreadable_report(assignment: AssignmentConfig, options: Options, reason: st
         if options.exercises and exercise.id not in options.exercises:
             continue
         specs = load_checks(assignment, exercise)
-        checks = [CheckResult(exercise.id, c.id, specs[c.id].description, c.points, c.visibility,  # type: ignore[arg-type]
-                              "failed", feedback, outcome=Unreadable.outcome)
+        checks = [CheckResult(exercise.id, c.id, specs[c.id].description, c.points, c.visibility,
+                              Unreadable.outcome, feedback)
                   for c in exercise.checks]
         checks += [CheckResult(exercise.id, a.check_id, f"hand-computed answer '{a.key}' in answers.yaml",
-                               a.points, a.visibility, "failed", feedback,  # type: ignore[arg-type]
-                               outcome=Unreadable.outcome)
+                               a.points, a.visibility, Unreadable.outcome, feedback)
                    for a in exercise.answers]
         exercises.append(ExerciseResult(exercise.id, exercise.title, exercise.file, tuple(checks),
                                         free_text=tuple((key, "") for key in exercise.free_text),
@@ -125,7 +127,8 @@ def unreadable_report(assignment: AssignmentConfig, options: Options, reason: st
     )
 
 
-def make_record(task: Task, report: GradeReport, status: str, reason: str | None, seconds: float) -> dict[str, Any]:
+def make_record(task: Task, report: GradeReport, status: EntryStatus, reason: str | None,
+                seconds: float) -> dict[str, Any]:
     """The record of a graded (or unreadable) entry: what the cohort files are built from."""
     return {
         **base_record(task, status, seconds),

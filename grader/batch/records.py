@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
+from grader.vocabulary import ENTRY_STATUSES
 
 RECORD_NAME = ".grader-record.json"
-FORMAT = 2  # 2: each exercise's kind and each check's outcome
-STATUSES = ("graded", "unreadable", "error")
+FORMAT = 3  # 2: each exercise's kind and each check's outcome; 3: "passed" is an outcome too
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def read_record(path: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("status") not in STATUSES:
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("status") not in ENTRY_STATUSES:
         return None
     return data
 

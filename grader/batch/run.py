@@ -32,9 +32,10 @@ from grader.batch.records import (
     record_path,
 )
 from grader.batch.summary import write_cohort_files
-from grader.batch.tasks import Outcome, Task
+from grader.batch.tasks import EntryResult, Task
 from grader.errors import UsageError
 from grader.report import write_atomic
+from grader.vocabulary import ENTRY_STATUSES
 
 STAGING = ".staging"
 LOCK = ".grader-batch.lock"
@@ -76,15 +77,15 @@ def pending(entries: tuple[Entry, ...], out: Path, settings: Settings) -> list[E
             or not all((out / entry.student / name).is_file() for name in OUTPUTS)]
 
 
-def write_outcome(out: Path, outcome: Outcome) -> None:
+def write_result(out: Path, result: EntryResult) -> None:
     """Write one student's files, each atomically, the record last."""
-    folder = out / outcome.student
-    for name, text in zip(OUTPUTS, (outcome.results_json, outcome.report_html)):
+    folder = out / result.student
+    for name, text in zip(OUTPUTS, (result.results_json, result.report_html)):
         if text is None:
             (folder / name).unlink(missing_ok=True)  # stale files of an earlier grading
         else:
             write_atomic(folder / name, text)
-    write_atomic(folder / RECORD_NAME, dump(outcome.record))
+    write_atomic(folder / RECORD_NAME, dump(result.record))
 
 
 def _lock(out: Path) -> IO[bytes]:
@@ -121,10 +122,10 @@ def _run(batch: Batch, progress: Progress | None) -> BatchResult:
                    else f"{min(batch.jobs, max(len(tasks), 1))} job process(es)")
     graded = 0
     try:
-        for outcome in _outcomes(batch, tasks):
-            write_outcome(batch.out, outcome)
+        for result in _grade_all(batch, tasks):
+            write_result(batch.out, result)
             graded += 1
-            progress.finished(outcome.record)
+            progress.finished(result.record)
     finally:
         progress.close()
         shutil.rmtree(staging, ignore_errors=True)
@@ -135,7 +136,7 @@ def _run(batch: Batch, progress: Progress | None) -> BatchResult:
 
 def describe(result: BatchResult, out: Path) -> str:
     """The closing lines: how many students in which state, the mean, where the files are."""
-    statuses = {s: sum(r["status"] == s for r in result.records) for s in ("graded", "unreadable", "error")}
+    statuses = {s: sum(r["status"] == s for r in result.records) for s in ENTRY_STATUSES}
     scored = [r for r in result.records if r["score"] is not None]
     lines = [(f"{len(result.records)} students: {statuses['graded']} graded, {statuses['unreadable']} unreadable, "
               f"{statuses['error']} not graded (grader error); {result.graded} graded in this run, "
@@ -147,11 +148,11 @@ def describe(result: BatchResult, out: Path) -> str:
     return "\n".join(lines)
 
 
-def _outcomes(batch: Batch, tasks: list[Task]) -> Iterator[Outcome]:
+def _grade_all(batch: Batch, tasks: list[Task]) -> Iterator[EntryResult]:
     if batch.scheduler:
-        from grader.batch.cluster import outcomes as on_cluster
+        from grader.batch.cluster import grade_all as on_cluster
 
         return on_cluster(tasks, batch.scheduler)
-    from grader.batch.pool import outcomes as in_jobs
+    from grader.batch.pool import grade_all as in_jobs
 
     return in_jobs(tasks, batch.jobs)

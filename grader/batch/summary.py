@@ -25,11 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.model import KINDS, NEVER_RAN
 from grader.report import write_atomic
 from grader.report.html import PAGES
 from grader.report.junit import xml_text
 from grader.report.text import clean, points
+from grader.vocabulary import ENTRY_STATUSES, KINDS, NEVER_RAN, Outcome
 
 SLOWEST = 10
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -37,8 +37,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # A check that failed this way never judged the student's idea: no file, no function, no import,
 # an answer not filled in or unreadable.
-NOT_RUN_OUTCOMES = ("missing", "import-failed", "unreadable")
-TIME_LIMITS = ("timeout", "time-budget")
+NOT_RUN_OUTCOMES: tuple[Outcome, ...] = ("missing", "import-failed", "unreadable")
+TIME_LIMITS: tuple[Outcome, ...] = ("timeout", "time-budget")
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def never_ran(check: dict[str, Any], kind: str) -> bool:
 
 
 def kind_counts(records: tuple[dict[str, Any], ...]) -> list[tuple[str, dict[str, int]]]:
-    """For each exercise, how many graded submissions had each kind (see ``grader.model.KINDS``)."""
+    """For each exercise, how many graded submissions had each kind (see ``grader.vocabulary.KINDS``)."""
     counts: dict[str, dict[str, int]] = {}
     for record in records:
         if record["status"] == "graded":
@@ -317,7 +317,7 @@ def render_summary(records: tuple[dict[str, Any], ...], title: str) -> str:
     scored = [r for r in records if r["score"] is not None]
     scores = [r["score"] for r in scored]
     max_score = max((r["max_score"] for r in scored), default=0.0)
-    statuses = {s: sum(r["status"] == s for r in records) for s in ("graded", "unreadable", "error")}
+    statuses = {s: sum(r["status"] == s for r in records) for s in ENTRY_STATUSES}
     return PAGES.get_template("summary.html.j2").render(
         title=title,
         records=records,
@@ -360,10 +360,12 @@ def cohort_junit(records: tuple[dict[str, Any], ...], assignment: str) -> str:
             case = ET.SubElement(suite, "testcase", classname=f"{assignment}.{check['exercise']}", name=check["check"])
             if check["status"] != "passed":
                 tag = "failure" if check["status"] == "failed" else "error"
-                ET.SubElement(case, tag, message=xml_text(check["summary"] or check["status"])[:500])
+                ET.SubElement(case, tag, message=xml_text(check["summary"] or check["outcome"])[:500],
+                              type=check["outcome"])
         if record["status"] == "error":
             case = ET.SubElement(suite, "testcase", classname=assignment, name="grading")
-            ET.SubElement(case, "error", message=xml_text(record["reason"] or "grader error")[:500])
+            ET.SubElement(case, "error", message=xml_text(record["reason"] or "grader error")[:500],
+                          type="grader-error")
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

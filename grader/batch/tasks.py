@@ -1,4 +1,4 @@
-"""What travels between the batch and its job processes: a task in, an outcome back.
+"""What travels between the batch and its job processes: a task in, the result of grading an entry back.
 
 Only these light values (and the records) are imported by the process that schedules the
 batch, which therefore never imports torch itself.
@@ -13,6 +13,7 @@ from typing import Any
 
 from grader.batch.intake import Entry
 from grader.batch.records import FORMAT, Settings
+from grader.vocabulary import EntryStatus
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Task:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class EntryResult:
     """What grading one entry produced; ``results_json``/``report_html`` are None on a grader error."""
 
     student: str
@@ -39,7 +40,7 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def base_record(task: Task, status: str, seconds: float) -> dict[str, Any]:
+def base_record(task: Task, status: EntryStatus, seconds: float) -> dict[str, Any]:
     return {
         "format": FORMAT, "key": task.settings.key(), "digest": task.entry.digest, "entry": task.entry.name,
         "student": task.entry.student, "status": status, "graded_at": now(), "seconds": round(seconds, 3),

@@ -3,8 +3,11 @@
 Top level ``score``, ``max_score``, ``execution_time``, ``output``, ``stdout_visibility``
 (hidden: the terminal report shows hidden checks), ``tests``; each test has ``name``,
 ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility`` and
-``extra_data`` with the exercise and check ids. Public checks are "visible"; hidden checks
-are "after_published", so students see them once the grades are published.
+``extra_data`` with the exercise and check ids and the check's ``outcome`` ("passed",
+"wrong", "timeout", ...: ``grader.vocabulary.Outcome``). ``status`` is Gradescope's:
+"passed" or "failed", a grader error included (its outcome is "grader-error"). Public
+checks are "visible"; hidden checks are "after_published", so students see them once the
+grades are published.
 """
 
 from __future__ import annotations
@@ -38,8 +41,7 @@ def results(report: GradeReport) -> dict[str, Any]:
                 "extra_data": {
                     "exercise": check.exercise,
                     "check": check.check,
-                    "outcome": check.status,
-                    "failure": check.outcome,
+                    "outcome": check.outcome,
                     "mistake": check.mistake,
                     "seconds": check.seconds,
                 },

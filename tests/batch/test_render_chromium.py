@@ -54,7 +54,7 @@ def test_summary_page_renders_without_errors(tmp_path: Path) -> None:
 
 
 def test_a_report_page_renders_without_errors(tmp_path: Path) -> None:
-    failed = CheckResult("attention", "matches_torch", "agrees with torch", 2.0, "public", "failed",
+    failed = CheckResult("attention", "matches_torch", "agrees with torch", 2.0, "public", "wrong",
                          Feedback(summary=f"differs {HOSTILE}", input="Q shape (1, 2)", details=("got 1 expected 2",),
                                   hint="Divide by sqrt(d_k).", output=HOSTILE), mistake="no_scaling")
     report = GradeReport(
