@@ -193,7 +193,7 @@ def outcome_of(tmp_path: Path) -> Iterator[Callable[[Failure], str]]:
                           seed=0, reproduce=None)
         try:
             return run_check(CheckSpec("c", "a check", failure.body), CheckConfig("c", 1.0, "public"),
-                             EXERCISE, context).outcome
+                             EXERCISE, context).result.outcome
         finally:
             student.close()
 

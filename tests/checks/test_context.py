@@ -56,7 +56,9 @@ EXERCISE = ExerciseConfig(id="demo", title="Demo", file="demo.py", functions=("t
 @pytest.fixture()
 def context(sandbox, tmp_path: Path):  # type: ignore[no-untyped-def]
     (tmp_path / "demo.py").write_text(SOURCE)
-    student = Student(sandbox, tmp_path, EXERCISE, call_seconds=2, exercise_seconds=3)
+    # An exercise budget far above the per-call limit: on a busy machine the 2 s limit of a slow
+    # call must still be the one that ends it, and a long search must not run out of time.
+    student = Student(sandbox, tmp_path, EXERCISE, call_seconds=2, exercise_seconds=120)
     mistake = Mistake("plus_one", "total", "Above 1 you add one.", lambda x: x.sum() + 1)
     yield Context(student=student, exercise=EXERCISE, reference=None, mistakes=(mistake,), max_examples=50,
                   seed=1, reproduce="grader check --exercise demo --seed 1", shrink_calls=100)
