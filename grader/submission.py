@@ -14,7 +14,12 @@ import ast
 import difflib
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from grader.errors import UsageError
+
+if TYPE_CHECKING:
+    from grader.config import AssignmentConfig, Config
 
 FileState = Literal["submitted", "absent", "skeleton"]
 MAX_BYTES = 1024 * 1024
@@ -81,3 +86,20 @@ def file_state(folder: Path, file: str, template: Path) -> FileState:
         return "absent"
     skeleton = _tree(template)
     return "skeleton" if skeleton is not None and _tree(path) == skeleton else "submitted"
+
+
+def recognise_assignment(config: Config, folder: Path) -> AssignmentConfig:
+    """The assignment whose exercise files ``folder`` holds most of (a UsageError when none or a tie).
+
+    >>> recognise_assignment(config, Path("examples/basics")).id       # doctest: +SKIP
+    'basics'
+    """
+    counts = {a.id: sum((folder / e.file).is_file() for e in a.exercises) for a in config.assignments.values()}
+    best = max(counts.values())
+    winners = [aid for aid, n in counts.items() if n == best]
+    if best == 0:
+        files = ", ".join(sorted({e.file for a in config.assignments.values() for e in a.exercises}))
+        raise UsageError(f"{folder} holds none of the exercise files ({files}); pass --assignment")
+    if len(winners) > 1:
+        raise UsageError(f"{folder} could belong to {' or '.join(winners)}; pass --assignment")
+    return config.assignments[winners[0]]

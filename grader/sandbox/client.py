@@ -262,6 +262,10 @@ class Sandbox:
             self._layers = tuple(str(v) for v in value) if isinstance(value, list) else ()
         return self._layers
 
+    def running(self) -> bool:
+        """Whether the zygote is still there to fork workers (a long session checks before each use)."""
+        return self._process.poll() is None
+
     def close(self) -> None:
         """Kill every worker and the zygote (a share: its workers only), and remove the scratch folders."""
         for worker in self._workers:
