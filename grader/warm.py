@@ -29,7 +29,8 @@ class CheckSession:
     """A submission folder, the exercises chosen in it, the report on them and the sandbox they are checked in.
 
     The session owns ``sandbox`` and closes it. A zygote that died meanwhile (killed by hand,
-    say) is replaced before the next check instead of failing every check with a grader error.
+    say) is replaced before the next check, by one with all the assignment's preloaded
+    modules, instead of failing every check with a grader error.
     """
 
     def __init__(self, assignment: AssignmentConfig, folder: Path, options: Options, sandbox: Sandbox) -> None:

@@ -84,12 +84,15 @@ def watch(session: CheckSession, screen: Screen, after: Callable[[GradeReport], 
     def relevant(change: Change, path: str) -> bool:
         return Path(path).parent == folder and watched(session.assignment, Path(path).name)
 
+    # The first batch comes once the folder is watched (empty, or saves the first check covers):
+    # a save during the first check is then seen, and kept until it ends, as during any check.
+    batches = changes_in(folder, watch_filter=relevant, recursive=False, rust_timeout=100, yield_on_timeout=True)
+    next(batches)
     screen.busy(f"checking {', '.join(session.chosen)}")
     session.check()
     screen.show(session.report, f"checked {len(session.chosen)} exercise(s)", folder)
     after(session.report)
-    # Changes made while a check runs are kept and seen as soon as it ends.
-    for changes in changes_in(folder, watch_filter=relevant, recursive=False):
+    for changes in batches:
         names = sorted({Path(path).name for _, path in changes})
         again = changed_exercises(session.assignment, session.chosen, names)
         if not again:
