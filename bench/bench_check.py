@@ -4,7 +4,8 @@
 
 In one run, the median of ``--rounds`` rounds of each:
 
-1. the floor: ``python -c "import torch"``;
+1. the floor: ``python -c "import torch"``, and beside it the same without the interpreter's
+   teardown (``os._exit``), as ``grader check`` ends;
 2. a cold ``grader check`` of a whole correct ``basics`` submission (the reference solutions
    copied to a temporary folder), and of one ``ps5`` exercise (``softmax_temperature``);
    the three alternate, round by round, so that a shared machine's drift reaches all alike;
@@ -130,7 +131,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    floor, basics, ps5 = [], [], []
+    floor, bare, basics, ps5 = [], [], [], []
     watches: dict[str, list[dict[str, float]]] = {"basics": [], "ps5": []}
     print(f"{os.cpu_count()} cores, {args.rounds} rounds")
     with tempfile.TemporaryDirectory() as name:
@@ -139,17 +140,20 @@ def main() -> int:
         for number in range(1, args.rounds + 1):
             busy = busy_share()
             floor.append(seconds([sys.executable, "-c", "import torch"]))
+            bare.append(seconds([sys.executable, "-c", "import os, torch; os._exit(0)"]))
             basics.append(cold_check(submissions["basics"]))
             ps5.append(cold_check(submissions["ps5"], "--exercise", WATCHED["ps5"][0]))
             for assignment, rows in watches.items():
                 rows.append(watch_round(assignment, tmp))
-            print(f"round {number} (other work {100 * busy:.0f}% of the cores): floor {floor[-1]:.2f} s, "
+            print(f"round {number} (other work {100 * busy:.0f}% of the cores): floor {floor[-1]:.2f} s "
+                  f"({bare[-1]:.2f} s without teardown), "
                   f"cold basics {basics[-1]:.2f} s, cold ps5 {WATCHED['ps5'][0]} {ps5[-1]:.2f} s, "
                   + ", ".join(f"watch {a} first/broken/again {r[-1]['first']:.2f}/{r[-1]['broken']:.2f}/"
                               f"{r[-1]['again']:.2f} s" for a, r in watches.items()))
     base = statistics.median(floor)
     cold = {"basics": statistics.median(basics), f"ps5 --exercise {WATCHED['ps5'][0]}": statistics.median(ps5)}
-    print(f"\nmedians: floor (python -c 'import torch') {base:.2f} s")
+    print(f"\nmedians: floor (python -c 'import torch') {base:.2f} s, "
+          f"{statistics.median(bare):.2f} s without the interpreter's teardown")
     for what, value in cold.items():
         print(f"  cold grader check {what}: {value:.2f} s = {value / base:.2f}x the floor, {value - base:+.2f} s")
     above = cold["basics"] - base

@@ -1,4 +1,5 @@
-"""What a submission's files say before any of its code runs: a misnamed file, an untouched skeleton.
+"""What a submission's files say before any of its code runs: a misnamed file, an untouched skeleton,
+the assignment they belong to, the heavy modules they import.
 
 Runs in the parent on the files as data: they are parsed (``ast.parse``), never executed.
 
@@ -83,8 +84,8 @@ def imported(path: Path) -> set[str]:
     """The absolute imports anywhere in a Python file, inside functions too: ``import a.b`` and
     ``from a.b import c`` both give "a.b".
 
-    >>> sorted(imported(Path("reference/ps5/guided_backprop.py")))      # doctest: +SKIP
-    ['PIL', 'matplotlib.pyplot', 'torch', 'torch.nn', 'torchvision']
+    >>> {"torchvision", "matplotlib.pyplot"} <= imported(Path("reference/ps5/guided_backprop.py"))  # doctest: +SKIP
+    True
     """
     tree = _parsed(path)
     names: set[str] = set()
