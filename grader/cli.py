@@ -4,7 +4,7 @@
     grader check [DIR] --watch                                the same, again on every save
     grader grade DIR --assignment A [--exercise E ...]        every check (tutors, CI)
     grader batch ROOT --assignment A --out OUT [--jobs N]     a whole cohort (tutors)
-    grader validate [--assignment A]                          the checks catch every mistake
+    grader validate [--assignment A [--exercise E ...]]       the checks catch every mistake
     grader dist student --assignment A --out DIR [--zip FILE] the bundle handed out to students
     grader export gradescope --assignment A --out FILE.zip    a Gradescope autograder (staff)
 
@@ -121,7 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = verbs.add_parser("validate", help="prove the checks: reference full marks, every mistake caught")
     validate.add_argument("--assignment", "-a", help="assignment id (default: all)")
+    validate.add_argument("--exercise", "-e", action="append", default=[],
+                          help="validate only this exercise of the assignment (repeatable)")
     validate.add_argument("--seed", type=_seed, metavar="N")
+    validate.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="processes grading mistakes (default: the cores available)")
     validate.add_argument("--config", type=Path, metavar="FILE")
     validate.set_defaults(handler=_run_validate)
 
@@ -333,9 +336,12 @@ def _run_validate(args: argparse.Namespace) -> int:
     config = _config(args)
     if args.assignment is not None and args.assignment not in config.assignments:
         raise UsageError(f"unknown assignment {args.assignment!r} (known: {', '.join(config.assignments)})")
+    if args.exercise and args.assignment is None:
+        raise UsageError("--exercise needs --assignment")
     chosen = [config.assignments[args.assignment]] if args.assignment else list(config.assignments.values())
     for assignment in chosen:
         require_reference(assignment)
+        check_exercises(assignment, args.exercise)
     from grader.sandbox.client import sandbox_for
 
     ok = True
@@ -343,7 +349,9 @@ def _run_validate(args: argparse.Namespace) -> int:
         with sandbox_for(assignment) as sandbox:
             from grader.validate import render_validation, validate
 
-            validation = validate(assignment, sandbox, args.seed)
+            from grader.batch.run import default_jobs
+
+            validation = validate(assignment, sandbox, args.seed, args.jobs or default_jobs(), tuple(args.exercise))
         sys.stdout.write(render_validation(validation))
         ok = ok and validation.ok
     return 0 if ok else 1

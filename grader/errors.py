@@ -70,17 +70,20 @@ class StudentCrash(StudentFailure):
     """Student code raised an exception.
 
     ``exc_type`` is the exception's class name, ``traceback`` the student's frames only;
-    ``call`` the call that raised it (the function's name and its ``Call``), when known.
+    ``call`` the call that raised it (the function's name and its ``Call``), when known, and
+    ``output`` what that call printed.
     """
 
     outcome: ClassVar[str] = "crash"
 
-    def __init__(self, exc_type: str, message: str, traceback: str, call: tuple[str, Any] | None = None) -> None:
+    def __init__(self, exc_type: str, message: str, traceback: str, call: tuple[str, Any] | None = None,
+                 output: str = "") -> None:
         super().__init__(f"{exc_type}: {message}" if message else exc_type)
         self.exc_type = exc_type
         self.message = message
         self.traceback = traceback
         self.call = call
+        self.output = output
 
 
 class WorkerLost(StudentFailure):
@@ -163,9 +166,13 @@ class Unreadable(StudentFailure):
 class AbortCheck(BaseException):
     """Stops a running check at once, past hypothesis (which catches ``Exception``).
 
-    Carries the ``StudentFailure`` that ends the check, for example a lost worker.
+    Carries the ``StudentFailure`` that ends the check, for example a lost worker, the call
+    it happened in (the function's name and its ``Call``; None for what happened before any
+    call, importing the file say) and what the student's code printed there.
     """
 
-    def __init__(self, failure: StudentFailure) -> None:
+    def __init__(self, failure: StudentFailure, call: tuple[str, Any] | None = None, output: str = "") -> None:
         super().__init__(str(failure))
         self.failure = failure
+        self.call = call
+        self.output = output

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import importlib
 import shlex
 import time
 import zlib
@@ -22,9 +23,9 @@ from grader import __version__
 from grader.answer_results import Submitted, answer_results, answers_notes, submitted_answers
 from grader.answers import free_text
 from grader.catalogue import Mistake
-from grader.checks.core import CheckFailed, CheckSpec, Context, Student
+from grader.checks import CheckFailed, CheckSpec, Context, Student
 from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, HintLevel, require_reference
-from grader.errors import AbortCheck, MissingPiece, StudentCrash, StudentFailure, TimeBudgetSpent, WorkerLost
+from grader.errors import AbortCheck, StudentCrash, StudentFailure
 from grader.faults import grader_error_feedback
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
@@ -59,6 +60,10 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
     start = time.perf_counter()
     # The grader's own tensors are tiny, and a worker computes beside it on the same cores.
     torch.set_num_threads(1)
+    # What the zygote imports before its first worker, the exercises need here too (torchvision's
+    # transforms, matplotlib for figures): imported now, beside the zygote on the other core.
+    for module in sandbox.preload:
+        importlib.import_module(module)
     seed = assignment.seed if options.seed is None else options.seed
     chosen = [e for e in assignment.exercises if not options.exercises or e.id in options.exercises]
     answers = answers_of(assignment, chosen, submission)
@@ -163,10 +168,10 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
                 reproduce=reproduce_command(assignment, exercise, config.visibility, options, seed),
                 shrink_calls=assignment.shrink_calls if options.shrink_calls is None else options.shrink_calls,
             )
-            results.append(run_check(specs[config.id], config, exercise, context,
-                                     exercise.hint_level(options.mode)))
-            reference_seconds += context.reference_seconds
-            figures += context.figures
+            run = run_check(specs[config.id], config, exercise, context, exercise.hint_level(options.mode))
+            results.append(run.result)
+            reference_seconds += run.reference_seconds
+            figures += run.figures
     finally:
         student.close()
     state = file_state(submission, exercise.file, assignment.templates / exercise.file)
@@ -197,24 +202,28 @@ def _suggest_name(result: CheckResult, near: str, file: str) -> CheckResult:
     return replace(result, feedback=replace(result.feedback, hint=hint))
 
 
+@dataclass(frozen=True)
+class CheckRun:
+    """What running one check gave: its result, the figures it drew, the reference's time."""
+
+    result: CheckResult
+    figures: tuple[Figure, ...]
+    reference_seconds: float
+
+
 def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, context: Context,
-              hint_level: HintLevel = "full") -> CheckResult:
+              hint_level: HintLevel = "full") -> CheckRun:
     """Run one check; the student's failures fail it, the grader's own are errors."""
     start = time.perf_counter()
     status, feedback, mistake, outcome = "passed", None, None, None
-    context.student.begin_check()
     try:
         spec.run(context)
-    except CheckFailed as failed:
-        explained = context.explain(failed)
-        status, feedback, mistake, outcome = "failed", explained.feedback, explained.mistake, explained.outcome
-    except AbortCheck as abort:
-        status, (feedback, mistake), outcome = "failed", _abort_feedback(abort.failure, context), abort.failure.outcome
-    except StudentFailure as failure:
-        status, (feedback, mistake), outcome = "failed", _abort_feedback(failure, context), failure.outcome
+    except (CheckFailed, AbortCheck, StudentFailure) as error:
+        failed = failure_of(error, context)
+        status, feedback, mistake, outcome = "failed", failed.feedback, failed.mistake, failed.outcome
     except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
         status, outcome, feedback = "error", "grader-error", grader_error_feedback(exc)
-    return CheckResult(
+    result = CheckResult(
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
         visibility=config.visibility,  # type: ignore[arg-type]
         status=status,  # type: ignore[arg-type]
@@ -222,6 +231,18 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
         mistake=mistake, notes=tuple(context.notes),
         seconds=round(time.perf_counter() - start, 4), outcome=outcome,
     )
+    return CheckRun(result, tuple(context.figures), context.reference_seconds)
+
+
+def failure_of(error: CheckFailed | AbortCheck | StudentFailure, context: Context) -> CheckFailed:
+    """The failure a check ended with, its hint from the catalogue where one explains it."""
+    if isinstance(error, CheckFailed):
+        return context.explain(error)
+    if isinstance(error, AbortCheck):
+        return context.stopped(error.failure, error.call, error.output)
+    if isinstance(error, StudentCrash):
+        return context.stopped(error, error.call, error.output)
+    return context.stopped(error)
 
 
 def as_reported(feedback: Feedback | None, mistake: Mistake | None, level: HintLevel,
@@ -244,26 +265,3 @@ def as_reported(feedback: Feedback | None, mistake: Mistake | None, level: HintL
     else:
         hint = mistake.nudge if mistake and mistake.nudge else feedback.nudge
     return replace(feedback, hint=hint, nudge=None, warnings=warnings)
-
-
-def _abort_feedback(failure: StudentFailure, context: Context) -> tuple[Feedback, str | None]:
-    """Feedback for a failure that ended the check, and the catalogued crash it matches."""
-    last = context.student.last_call
-    crash_trace = failure.traceback if isinstance(failure, (MissingPiece, StudentCrash)) else ""
-    summary = str(failure)
-    if isinstance(failure, StudentCrash) and last:
-        summary = f"{last[0]}() raised {failure}"
-    elif last and not isinstance(failure, TimeBudgetSpent) and not summary.startswith(last[0]):
-        summary = f"{last[0]}() {summary}"
-    elif not last and isinstance(failure, WorkerLost) and not isinstance(failure, TimeBudgetSpent):
-        summary = f"importing {context.exercise.file} {summary}"
-    missing = isinstance(failure, (MissingPiece, TimeBudgetSpent))
-    mistake = context.crash_mistake(last[0], failure) if isinstance(failure, StudentCrash) and last else None
-    return Feedback(
-        summary=summary,
-        input=None if missing or not last else last[1].describe(),
-        traceback=crash_trace or None,
-        output=(context.student.output.strip() or None) if not missing else (context.student.import_output.strip() or None),
-        hint=mistake.hint if mistake else None,
-        reproduce=None if missing else context.reproduce,
-    ), mistake.id if mistake else None

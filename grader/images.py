@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, Callable
 
 MAX_SIDE = 4000
 MAX_BYTES = 20 * 1024 * 1024
@@ -45,3 +45,20 @@ def figure_png(figure: Any) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=72)
     return buffer.getvalue()
+
+
+def drawn_png(draw: Callable[[], Any]) -> bytes:
+    """What ``draw()`` returns, as PNG: a matplotlib figure it made, drawn headless (Agg,
+    whatever the machine has) and closed after, or PNG bytes (a figure drawn earlier) as they are."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure = draw()
+    if isinstance(figure, bytes):
+        return figure
+    try:
+        return figure_png(figure)
+    finally:
+        plt.close(figure)

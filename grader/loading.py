@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from grader.catalogue import Mistake
-from grader.checks.core import CheckSpec
+from grader.checks.declare import CheckSpec
 from grader.config import AssignmentConfig, ExerciseConfig, require_reference
 from grader.errors import ConfigError, GraderError
 

@@ -5,14 +5,23 @@ by the buggy variant, and graded on its own exercise: the mistake is *caught* wh
 exercise loses points, and *diagnosed* when a failed check also named it in its hint. A
 hint that names another mistake of the catalogue (*misnamed*) fails validation: a wrong hint
 misleads a student more than none.
+
+The mistakes are shared out between ``jobs`` processes (this one and forked helpers, each with
+its own share of the one sandbox), so that one grades while another waits for its worker:
+
+    >>> with sandbox_for(assignment) as sandbox:                     # doctest: +SKIP
+    ...     print(render_validation(validate(assignment, sandbox, jobs=2)))
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import shutil
 import tempfile
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from grader.catalogue import Mistake
 from grader.config import AssignmentConfig, ExerciseConfig, require_reference
@@ -21,6 +30,7 @@ from grader.grading import Options, grade
 from grader.loading import load_mistakes, mistakes_file
 from grader.model import GradeReport
 from grader.sandbox.client import Sandbox
+from grader.sandbox.linux import die_with_parent
 
 MIN_MISTAKES = 3
 
@@ -76,12 +86,15 @@ def mutant(assignment: AssignmentConfig, exercise: ExerciseConfig, mistake: Mist
     return target
 
 
-def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = None) -> Validation:
-    """Grade the reference, then every catalogued mistake on its own exercise."""
-    folder = require_reference(assignment)
-    reference = grade(assignment, folder, sandbox, Options(mode="grade", seed=seed, submission_label=str(folder)))
-    outcomes, thin = [], []
+def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = None, jobs: int = 1,
+             exercises: tuple[str, ...] = ()) -> Validation:
+    """Grade the reference, then every catalogued mistake on its own exercise, in ``jobs`` processes
+    (of ``exercises`` only, when given: the one a course author is writing, say)."""
+    work: list[tuple[ExerciseConfig, Mistake]] = []
+    thin = []
     for exercise in assignment.exercises:
+        if exercises and exercise.id not in exercises:
+            continue
         mistakes = load_mistakes(assignment, exercise)
         if len(mistakes) < MIN_MISTAKES:
             thin.append((exercise.id, len(mistakes)))
@@ -90,22 +103,88 @@ def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = 
             if not module.startswith("_grader_mistakes."):
                 raise GraderError(f"mistake {exercise.id}.{mistake.id}: its impl must be defined in "
                                   f"{mistakes_file(assignment, exercise).name}")
-            with tempfile.TemporaryDirectory(prefix="grader-mutant-") as tmp:
-                folder = mutant(assignment, exercise, mistake, Path(tmp) / "submission")
-                # Shrinking makes feedback readable; here only "caught or not" matters.
-                report = grade(assignment, folder, sandbox, Options(
-                    mode="grade", seed=seed, exercises=(exercise.id,), shrink_calls=10))
-            result = report.exercises[0]
-            outcomes.append(MistakeOutcome(
-                exercise=exercise.id, mistake=mistake.id, score=result.score, max_score=result.max_score,
-                failed_checks=tuple(c.check for c in result.checks if not c.passed),
-                diagnosed=any(c.mistake == mistake.id for c in result.checks),
-                misnamed=tuple(sorted({c.mistake for c in result.checks if c.mistake and c.mistake != mistake.id})),
-                grader_errors=sum(c.status == "error" for c in result.checks),
-                broken=next((c.feedback.summary for c in result.checks
-                             if c.outcome == "import-failed" and c.feedback), None),
-            ))
+            work.append((exercise, mistake))
+    # Every jobs-th mistake to each process: the catalogue lists an exercise's mistakes together,
+    # so each process gets its share of the slow exercises.
+    jobs = max(1, min(jobs, len(work)))
+    helpers = [_start_helper(assignment, sandbox, work[number::jobs], seed) for number in range(1, jobs)]
+    folder = require_reference(assignment)
+    reference = grade(assignment, folder, sandbox, Options(mode="grade", seed=seed, exercises=exercises,
+                                                           submission_label=str(folder)))
+    shares = [[grade_mistake(assignment, sandbox, exercise, mistake, seed) for exercise, mistake in work[0::jobs]],
+              *(_finish_helper(helper) for helper in helpers)]
+    outcomes = [shares[index % len(shares)][index // len(shares)] for index in range(len(work))]
     return Validation(assignment.id, reference, tuple(outcomes), tuple(thin))
+
+
+def grade_mistake(assignment: AssignmentConfig, sandbox: Sandbox, exercise: ExerciseConfig, mistake: Mistake,
+                  seed: int | None) -> MistakeOutcome:
+    """Grade the reference with ``mistake`` in it, on the mistake's exercise only."""
+    with tempfile.TemporaryDirectory(prefix="grader-mutant-") as tmp:
+        folder = mutant(assignment, exercise, mistake, Path(tmp) / "submission")
+        # Shrinking makes feedback readable; here only "caught or not" matters.
+        report = grade(assignment, folder, sandbox, Options(
+            mode="grade", seed=seed, exercises=(exercise.id,), shrink_calls=10))
+    result = report.exercises[0]
+    return MistakeOutcome(
+        exercise=exercise.id, mistake=mistake.id, score=result.score, max_score=result.max_score,
+        failed_checks=tuple(c.check for c in result.checks if not c.passed),
+        diagnosed=any(c.mistake == mistake.id for c in result.checks),
+        misnamed=tuple(sorted({c.mistake for c in result.checks if c.mistake and c.mistake != mistake.id})),
+        grader_errors=sum(c.status == "error" for c in result.checks),
+        broken=next((c.feedback.summary for c in result.checks
+                     if c.outcome == "import-failed" and c.feedback), None),
+    )
+
+
+@dataclass(frozen=True)
+class _Helper:
+    process: Any
+    replies: Any
+
+
+def _start_helper(assignment: AssignmentConfig, sandbox: Sandbox, work: list[tuple[ExerciseConfig, Mistake]],
+                  seed: int | None) -> _Helper:
+    """Fork a process that grades ``work`` with a share of ``sandbox`` and sends back its outcomes.
+
+    Both ends are the grader's own processes (student code runs in the sandbox's workers), so
+    the outcomes may travel pickled.
+    """
+    forking = multiprocessing.get_context("fork")
+    replies, sender = forking.Pipe(duplex=False)
+    share = sandbox.share()
+    process = forking.Process(target=_helper_main, args=(assignment, sandbox, share, work, seed, sender), daemon=True)
+    process.start()
+    # The zygote ends the share's workers once no process holds its channel: only the helper may.
+    share.disown()
+    sender.close()
+    return _Helper(process, replies)
+
+
+def _helper_main(assignment: AssignmentConfig, sandbox: Sandbox, share: Sandbox,
+                 work: list[tuple[ExerciseConfig, Mistake]], seed: int | None, sender: Any) -> None:
+    die_with_parent()
+    sandbox.disown()
+    try:
+        sender.send(("done", [grade_mistake(assignment, share, exercise, mistake, seed) for exercise, mistake in work]))
+    except GraderError as exc:
+        sender.send(("error", str(exc)))
+    except Exception:  # anything else is a bug of the grader: the parent shows its traceback
+        sender.send(("error", traceback.format_exc()))
+    finally:
+        share.close()
+
+
+def _finish_helper(helper: _Helper) -> list[MistakeOutcome]:
+    try:
+        kind, value = helper.replies.recv()
+    except EOFError:
+        helper.process.join()
+        raise GraderError(f"a validation process ended without its outcomes (exit code {helper.process.exitcode})") from None
+    helper.process.join()
+    if kind == "error":
+        raise GraderError(f"a validation process failed: {value}")
+    return list(value)
 
 
 def render_validation(validation: Validation) -> str:

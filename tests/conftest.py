@@ -43,6 +43,35 @@ class CliRun:
         raise KeyError(f"{exercise}.{check}")
 
 
+SCORES = FIXTURES / "scores"
+
+
+def check_scores(run: CliRun) -> dict[str, float]:
+    """The score of every check of one run, keyed ``exercise.check``."""
+    assert run.results is not None, run.stderr
+    return {f"{t['extra_data']['exercise']}.{t['extra_data']['check']}": t["score"] for t in run.results["tests"]}
+
+
+def assert_scores_as_recorded(runs: dict[str, CliRun], record: str) -> None:
+    """Every run scores each check exactly as ``tests/fixtures/scores/<record>.json`` says.
+
+    A refactoring of the engine or the checks must not move a single point. After a change that
+    means to (a new check, a stricter one), write the record anew and review its diff:
+    ``GRADER_RECORD_SCORES=1 python3 -m pytest tests/test_cli_basics.py tests/test_cli_ps5.py tests/test_contract.py``.
+    """
+    path = SCORES / f"{record}.json"
+    got = {name: check_scores(run) for name, run in sorted(runs.items())}
+    if os.environ.get("GRADER_RECORD_SCORES") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+    expected = json.loads(path.read_text())
+    changed = {f"{name}: {key}": (expected.get(name, {}).get(key), score)
+               for name, scores in got.items() for key, score in scores.items()
+               if expected.get(name, {}).get(key) != score}
+    assert set(got) == set(expected), f"runs recorded: {sorted(expected)}, runs now: {sorted(got)}"
+    assert got == expected, f"scores that moved (recorded, now): {changed or 'checks added or removed'}"
+
+
 def cli_command(*args: str | Path) -> list[str]:
     return [sys.executable, "-m", "grader", *map(str, args)]
 
@@ -114,6 +143,20 @@ def materialize(fixture: Path, target: Path) -> Path:
         else:
             shutil.copyfile(path, target / path.name)
     return target
+
+
+def points(assignment: str, exercise: str | None = None) -> float:
+    """The points config.yaml gives an assignment (or one of its exercises), checks and answers
+    together: a test's totals follow the course's config instead of restating it.
+
+    >>> points("basics")          # doctest: +SKIP
+    35.0
+    """
+    from grader.config import default_config_path, load_config
+
+    course = load_config(default_config_path()).assignments[assignment]
+    return sum(sum(c.points for c in e.checks) + sum(a.points for a in e.answers)
+               for e in course.exercises if exercise in (None, e.id))
 
 
 @pytest.fixture(scope="session")

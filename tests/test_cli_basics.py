@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, CliRun, finish, materialize, run_cli, start_cli
+from conftest import FIXTURES, REPO, CliRun, assert_scores_as_recorded, finish, materialize, points, run_cli, start_cli
 from grader.cli import _require_isolation
 from grader.errors import GraderError
 
@@ -22,7 +22,8 @@ SUBMISSIONS = {
     "example": REPO / "examples" / "basics",
     **{p.name: p for p in sorted((FIXTURES / "basics").iterdir()) if p.is_dir()},
 }
-FULL = {"eigen": (6.0, 6.0), "parameter_counting": (9.0, 9.0), "conv2d": (11.0, 11.0), "attention": (9.0, 9.0)}
+FULL = {e: (points("basics", e), points("basics", e)) for e in ("eigen", "parameter_counting", "conv2d", "attention")}
+TOTAL = points("basics")
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +54,7 @@ def _configured_checks(basics) -> set[tuple[str, str]]:  # type: ignore[no-untyp
 def test_reference_gets_full_marks_with_one_test_per_check(graded, basics) -> None:  # type: ignore[no-untyped-def]
     run = graded["reference"]
     assert run.returncode == 0, run.stderr
-    assert run.results["score"] == run.results["max_score"] == 35
+    assert run.results["score"] == run.results["max_score"] == TOTAL
     assert {(t["extra_data"]["exercise"], t["extra_data"]["check"]) for t in run.results["tests"]} == _configured_checks(basics)
     assert len(run.results["tests"]) == len(_configured_checks(basics))
     assert all(t["status"] == "passed" for t in run.results["tests"])
@@ -135,7 +136,7 @@ def test_example_submission_loses_points_where_its_bugs_are(graded) -> None:  # 
     run = graded["example"]
     scores = run.exercise_scores()
     assert scores["eigen"] == FULL["eigen"] and scores["parameter_counting"] == FULL["parameter_counting"]
-    assert scores["conv2d"][0] < 11 and scores["attention"][0] < 9
+    assert scores["conv2d"][0] < FULL["conv2d"][1] and scores["attention"][0] < FULL["attention"][1]
     mistakes = {t["extra_data"]["mistake"] for t in run.results["tests"]}
     assert {"padding_one_side", "softmax_over_queries"} <= mistakes
 
@@ -156,7 +157,7 @@ def test_every_run_writes_json_html_and_junit(graded, graded_dir: Path) -> None:
 
 def test_terminal_summary_reads_at_a_glance(graded) -> None:  # type: ignore[no-untyped-def]
     text = graded["example"].stdout
-    assert "Total: " in text and "/35 points" in text
+    assert "Total: " in text and f"/{TOTAL:g} points" in text
     assert "What to look at" in text
     assert "conv2d · single_channel_matches_torch" in text
 
@@ -221,7 +222,7 @@ def test_exercise_filter_and_seed_make_runs_reproducible(tmp_path: Path) -> None
     assert "--seed 7" in runs[0].test("attention", "matches_torch")["output"]
 
 
-@pytest.mark.parametrize(("threshold", "status"), [("100%", 1), ("35", 1), ("5", 0), ("20%", 0)])
+@pytest.mark.parametrize(("threshold", "status"), [("100%", 1), (f"{TOTAL:g}", 1), ("5", 0), ("20%", 0)])
 def test_fail_under_sets_the_exit_status(tmp_path: Path, threshold: str, status: int) -> None:
     run = run_cli("grade", REPO / "examples" / "basics", "-a", "basics", "-e", "eigen", "-e", "attention",
                   "--fail-under", threshold, json_path=tmp_path / "r.json")
@@ -300,3 +301,7 @@ def test_require_isolation_names_the_missing_layers() -> None:
                                           r"cgroup, private-files, unprivileged-uid\)"):
         _require_isolation("full", ("session", "limits", "no-network"))
     _require_isolation("process", ("session", "limits"))
+
+
+def test_every_check_scores_as_recorded(graded) -> None:  # type: ignore[no-untyped-def]
+    assert_scores_as_recorded(graded, "basics")

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import FIXTURES, REPO, CliRun, finish, materialize, start_cli
+from conftest import FIXTURES, REPO, CliRun, assert_scores_as_recorded, finish, materialize, start_cli
 
 # The sheet's bugs in the shipped TransformerLayer, each with its fix, in the order a student
 # would likely find them (nothing runs before the shapes are right).
@@ -125,3 +125,7 @@ def test_the_missing_scaling_is_caught_only_by_the_reference_comparison(graded) 
     run = graded[f"fixed{len(FIXES) - 1}"]
     failed = [t["extra_data"]["check"] for t in run.results["tests"] if t["status"] == "failed"]
     assert failed == ["matches_reference"]
+
+
+def test_every_check_scores_as_recorded(graded) -> None:  # type: ignore[no-untyped-def]
+    assert_scores_as_recorded(graded, "ps5")

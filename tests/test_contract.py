@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import FIXTURES, CliRun, finish, materialize, start_cli
+from conftest import FIXTURES, CliRun, assert_scores_as_recorded, finish, materialize, start_cli
 
 # (fixture, assignment, exercise, the check it must fail, or None for full marks)
 CASES = [
@@ -55,3 +55,7 @@ def test_a_crash_shows_the_warning_torch_raised_in_the_students_code_and_names_t
     assert "warnings your code raised in this exercise:" in test["output"]
     assert "UserWarning: The use of `x.T` on tensors of dimension other than 2" in test["output"]
     assert "Triggered internally" not in test["output"]
+
+
+def test_every_check_scores_as_recorded(graded) -> None:  # type: ignore[no-untyped-def]
+    assert_scores_as_recorded(graded, "contract")

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import yaml
 
-from conftest import REPO, run_cli
+from conftest import REPO, points, run_cli
 
 
 def test_validate_passes_on_the_real_catalogue() -> None:
     run = run_cli("validate", "--assignment", "basics")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "reference: 35/35 points" in run.stdout
+    assert f"reference: {points('basics'):g}/{points('basics'):g} points" in run.stdout
     assert "NOT CAUGHT" not in run.stdout and run.stdout.rstrip().endswith("validation passed")
     for exercise in ("eigen", "parameter_counting", "conv2d", "attention"):
         assert f"  {exercise}: " in run.stdout
@@ -81,3 +81,13 @@ def test_validate_fails_when_a_variant_cannot_be_imported_where_student_code_run
     assert run.returncode == 1
     assert "BROKEN VARIANT: eigen.py could not be imported: ImportError" in run.stdout
     assert "eigen: 0/5 catalogued mistakes caught" in run.stdout and "validation FAILED" in run.stdout
+
+
+def test_mistakes_shared_out_between_processes_give_the_same_validation(tmp_path: Path) -> None:
+    config = _config_with_only_eigen(tmp_path, NOT_A_MISTAKE)
+    alone = run_cli("validate", "--assignment", "basics", "--config", config, "--jobs", "1")
+    shared = run_cli("validate", "--assignment", "basics", "--config", config, "--jobs", "3")
+    assert alone.returncode == shared.returncode == 1, shared.stdout + shared.stderr
+    # The same lines in the same order (the catalogue's), the uncaught one included.
+    assert shared.stdout == alone.stdout
+    assert "not_really_a_mistake: NOT CAUGHT" in shared.stdout

@@ -8,9 +8,18 @@ An exercise module (``grader/exercises/<assignment>/<exercise>.py``) declares it
     def matches_torch(ctx: Context) -> None:
         ctx.agree("scaled_dot_product_attention", attention_calls(), oracle=torch_attention)
 
-Points and visibility come from config.yaml, matched by the check id.
+Points and visibility come from config.yaml, matched by the check id. The modules, by job:
+:mod:`~grader.checks.context` (the verbs a check uses), :mod:`~grader.checks.student` (the
+proxy to the worker) with :mod:`~grader.checks.remote`, :mod:`~grader.checks.driver` (the
+hypothesis runs), :mod:`~grader.checks.diagnosis` (naming a catalogued mistake),
+:mod:`~grader.checks.compare`, :mod:`~grader.checks.strategies`.
 """
 
-from grader.checks.core import Call, CheckFailed, CheckSpec, Context, Built, Student, check
+from grader.checks.calls import Built, Call
+from grader.checks.context import Context
+from grader.checks.declare import CheckSpec, check
+from grader.checks.failures import CheckFailed
+from grader.checks.remote import Remote
+from grader.checks.student import Student
 
-__all__ = ["Call", "CheckFailed", "CheckSpec", "Context", "Built", "Student", "check"]
+__all__ = ["Built", "Call", "CheckFailed", "CheckSpec", "Context", "Remote", "Student", "check"]

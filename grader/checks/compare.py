@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.sandbox.codec import Handle, Opaque
+from grader.checks.remote import Remote
+from grader.sandbox.codec import Opaque
 
 MAX_ROWS = 5
 
@@ -54,7 +55,7 @@ def describe_type(value: Any) -> str:
         return f"a tensor of shape {tuple(value.shape)} ({str(value.dtype).removeprefix('torch.')})"
     if isinstance(value, np.ndarray):
         return f"a numpy array of shape {value.shape} ({value.dtype})"
-    if isinstance(value, Handle):
+    if isinstance(value, Remote):
         return f"{_article(value.type)} {value.type} object"
     if isinstance(value, Opaque):
         return f"a {value.type} ({value.repr})"

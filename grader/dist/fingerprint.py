@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from grader.sandbox.codec import Handle
+from grader.checks.remote import Remote
 
 
 def fingerprint(value: Any) -> str:
@@ -57,8 +57,8 @@ def _feed(digest: Any, value: Any) -> None:
         digest.update(f"module:{value!r}:{value.training}(".encode())
         _feed(digest, dict(value.state_dict()))
         digest.update(b")")
-    elif isinstance(value, Handle):
-        digest.update(f"handle:{value.type}:{value.id};".encode())
+    elif isinstance(value, Remote):
+        digest.update(f"handle:{value.type}:{value.handle.id};".encode())
     elif _is_image(value):
         digest.update(f"image:{value.mode}:{value.size};".encode())
         digest.update(value.tobytes())

@@ -33,7 +33,7 @@ from typing import Any, Callable
 import torch
 
 from grader.catalogue import Mistake
-from grader.checks.core import unjudgeable
+from grader.checks.student import unjudgeable
 from grader.config import AssignmentConfig, ExerciseConfig, require_reference
 from grader.dist.fingerprint import fingerprint
 from grader.errors import ConfigError
@@ -96,7 +96,7 @@ class Recorder:
 
         ``provided`` holds the files that image inputs name (the assignment's templates).
         """
-        from grader.checks.core import Call, materialize
+        from grader.checks.calls import Call, materialize
 
         models: dict[str, Any] = {}
         for call in calls:
@@ -137,18 +137,18 @@ class Recorder:
 
 def record_hints(assignment: AssignmentConfig, sandbox: Sandbox) -> bytes:
     """Grade the reference and every mistake in check mode, recording; returns the table."""
-    from grader.checks import core
+    from grader.checks.driver import PASSED_INPUTS
     from grader.grading import Options, grade
     from grader.validate import mutant
 
     recorder = Recorder()
     reference = require_reference(assignment)
     for exercise in assignment.exercises:
-        before = set(core._PASSED_INPUTS)  # read only: the inputs hypothesis generated, by check
+        before = set(PASSED_INPUTS)  # read only: the inputs hypothesis generated, by check
         grade(assignment, reference, sandbox, Options(mode="check", exercises=(exercise.id,),
                                                       catalogue=recorder.catalogue))
-        for key in set(core._PASSED_INPUTS) - before:
-            recorder.record_inputs(exercise.id, key[3], core._PASSED_INPUTS[key], assignment.templates)
+        for key in set(PASSED_INPUTS) - before:
+            recorder.record_inputs(exercise.id, key[3], PASSED_INPUTS[key], assignment.templates)
     for exercise in assignment.exercises:
         for mistake in recorder.catalogues[exercise.id]:
             with tempfile.TemporaryDirectory(prefix="grader-hints-") as tmp:

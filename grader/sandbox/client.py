@@ -152,7 +152,7 @@ class Sandbox:
     """Owns the zygote process for one grading run; use as a context manager.
 
     ``preload`` names modules the zygote imports before forking (torchvision, matplotlib),
-    so that every worker starts with them loaded. ``memory_mb`` and ``processes`` bound
+    so that every worker starts with them loaded (grading imports them meanwhile too). ``memory_mb`` and ``processes`` bound
     each worker (where cgroups are available); ``isolate=False`` turns off the layers that
     need Linux (namespaces, cgroup, private view, uid, Landlock, seccomp), to measure what
     they cost; ``namespaces=False`` confines with Landlock and seccomp instead of namespaces
@@ -162,7 +162,7 @@ class Sandbox:
     def __init__(self, max_message: int = DEFAULT_MAX_MESSAGE, preload: tuple[str, ...] = (), *,
                  memory_mb: int = 4096, processes: int = 32, isolate: bool = True,
                  namespaces: bool = True) -> None:
-        self.max_message = max_message
+        self.max_message, self.preload = max_message, preload
         self.memory_mb, self.processes, self.isolate = memory_mb, processes, isolate
         self.namespaces = namespaces
         parent_end, child_end = socket.socketpair()

@@ -16,8 +16,10 @@ The zygote replies ``{"pid": worker, "keeper": keeper, "tree": true}`` with two 
 descriptors attached (SCM_RIGHTS): the parent's end of a fresh socket pair to the worker,
 and a pidfd of the worker, with which the parent kills it without any race on reused pids.
 Forking happens before any torch operation has started a thread pool, which keeps it safe.
-The assignment's ``preload`` modules (torchvision, say) are imported once the first worker
-is out, so that import overlaps with that worker's checks.
+The assignment's ``preload`` modules (torchvision, say) are imported before the first worker
+is forked, while the parent imports the same modules on the other core: imported after it,
+they would hold up the second worker for as long as the import takes, and they cost the
+parent about that much too, later, on the way of the exercise that needs them.
 
 One zygote may serve several parents (the job processes of a batch, forked from one
 process): ``{"op": "attach"}`` with a socket attached (SCM_RIGHTS) opens another control
@@ -219,6 +221,8 @@ def main(fd: int, preload: list[str]) -> None:
     # Ctrl-C in the terminal reaches the whole foreground group; the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     zygote = os.getpid()
+    for module in preload:
+        importlib.import_module(module)
     # Each control channel: the bytes of a request not yet complete, and the pidfds of its keepers.
     pending: dict[socket.socket, bytes] = {socket.socket(fileno=fd): b""}
     keepers: dict[socket.socket, list[int]] = {channel: [] for channel in pending}
@@ -246,10 +250,6 @@ def main(fd: int, preload: list[str]) -> None:
                 held = [pidfd for pidfds in keepers.values() for pidfd in pidfds]
                 keeper = _spawn(channel, list(pending), held, request, zygote)
                 keepers[channel] = _living(keepers[channel]) + ([keeper] if keeper is not None else [])
-                # Preloading after the first worker is out overlaps the import with its work;
-                # workers forked later start with the modules loaded.
-                while preload:
-                    importlib.import_module(preload.pop(0))
             for extra in fds:
                 os.close(extra)
 

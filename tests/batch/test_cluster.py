@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, materialize, run_cli
+from conftest import FIXTURES, materialize, points, run_cli
 
 distributed = pytest.importorskip(
     "distributed", reason="Dask is not installed: pip install -e '.[test]' installs it (extra 'cluster')")
@@ -30,9 +30,9 @@ def test_a_batch_on_a_dask_cluster_writes_the_same_outputs(tmp_path: Path, sched
     with (out / "grades.csv").open() as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     assert {k: (r["status"], r["total"]) for k, r in rows.items()} == {
-        "alt_correct": ("graded", "35"), "broken": ("graded", "1"),
+        "alt_correct": ("graded", f"{points('basics'):g}"), "broken": ("graded", "1"),
         "wrong_attention_no_scaling": ("graded", rows["wrong_attention_no_scaling"]["total"])}
-    assert float(rows["wrong_attention_no_scaling"]["attention"]) < 9
+    assert float(rows["wrong_attention_no_scaling"]["attention"]) < points("basics", "attention")
     assert len(list(out.glob("*/report.html"))) == 3 and (out / "summary.html").is_file()
     again = run_cli("batch", root, "--assignment", "basics", "--out", out, "--scheduler", scheduler)
     assert "0 graded in this run, 3 unchanged and kept" in again.stdout

@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, materialize
+from conftest import FIXTURES, materialize, points
 
 from grader.batch import job
 from grader.batch.intake import Entry, digest
@@ -47,7 +47,7 @@ def test_an_unreadable_archive_gets_zero_in_every_check(tmp_path: Path) -> None:
         zf.writestr("/etc/cron.d/evil", "* * * * * root true\n")
     outcome = job.grade_entry(task_for(archive, tmp_path))
     record = outcome.record
-    assert (record["status"], record["score"], record["max_score"]) == ("unreadable", 0, 35)
+    assert (record["status"], record["score"], record["max_score"]) == ("unreadable", 0, points("basics"))
     assert "absolute path" in record["reason"]
     assert len(record["checks"]) > 10 and all(c["status"] == "failed" for c in record["checks"])
     assert outcome.results_json is not None and "could not be read" in outcome.results_json

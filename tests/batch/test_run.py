@@ -16,9 +16,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, CliRun, finish, materialize, run_cli, start_cli
+from conftest import FIXTURES, REPO, CliRun, finish, materialize, points, run_cli, start_cli
 
 from grader.batch.records import RECORD_NAME
+
+TOTAL, CONV2D, ATTENTION = points("basics"), points("basics", "conv2d"), points("basics", "attention")
 
 COHORT = ("alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "broken", "endless_loop")
 # endless_loop's conv2d then costs two calls of 10 s; correct exercises never come near it,
@@ -93,12 +95,12 @@ def test_scores_agree_across_csv_results_and_records(cohort) -> None:  # type: i
         for test in results["tests"]:
             by_exercise[test["extra_data"]["exercise"]] = by_exercise.get(test["extra_data"]["exercise"], 0) + test["score"]
         assert {k: float(row[k]) for k in by_exercise} == by_exercise
-    assert table["alt_correct"]["total"] == table["Ada Lovelace"]["total"] == "35"
+    assert table["alt_correct"]["total"] == table["Ada Lovelace"]["total"] == f"{TOTAL:g}"
     # Its AlexNet answer, on the line after the broken entry of answers.yaml, still counts.
     assert table["broken"]["total"] == "1" and table["broken"]["status"] == "graded"
-    assert float(table["wrong_attention_no_scaling"]["attention"]) < 9
+    assert float(table["wrong_attention_no_scaling"]["attention"]) < ATTENTION
     endless = table["endless_loop"]
-    assert float(endless["conv2d"]) < 11 and float(endless["total"]) == 35 - 11 + float(endless["conv2d"])
+    assert float(endless["conv2d"]) < CONV2D and float(endless["total"]) == TOTAL - CONV2D + float(endless["conv2d"])
     # Its own time limit, not a hang: the loop's checks say which limit ended them.
     loop = json.loads((out / "endless_loop" / "results.json").read_text())
     assert {t["extra_data"]["failure"] for t in loop["tests"]
@@ -159,8 +161,8 @@ def test_fail_under_counts_the_students_below(tmp_path: Path, cohort) -> None:  
     root, out, _ = cohort
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
-    run = batch(root, copy, *TIMEOUT, "--fail-under", "35")
-    assert run.returncode == 1 and "5 of 7 students are below --fail-under 35" in run.stderr
+    run = batch(root, copy, *TIMEOUT, "--fail-under", f"{TOTAL:g}")
+    assert run.returncode == 1 and f"5 of 7 students are below --fail-under {TOTAL:g}" in run.stderr
     assert "all 7 submissions already graded and unchanged" in run.stderr
     assert "0 graded in this run, 7 unchanged" in run.stdout
 
@@ -193,7 +195,7 @@ def test_a_second_run_regrades_only_what_changed(tmp_path: Path) -> None:
     for student in ("alt_correct", "Ada Lovelace"):
         assert after[student]["graded_at"] == before[student]["graded_at"]
     assert after["wrong_conv_flipped"]["digest"] != before["wrong_conv_flipped"]["digest"]
-    assert rows(out)["wrong_conv_flipped"]["total"] == "35"
+    assert rows(out)["wrong_conv_flipped"]["total"] == f"{TOTAL:g}"
 
 
 def test_kill_9_halfway_then_rerun_completes_with_whole_files(tmp_path: Path) -> None:
@@ -221,7 +223,7 @@ def test_kill_9_halfway_then_rerun_completes_with_whole_files(tmp_path: Path) ->
     assert f"{5 - len(done)} graded in this run, {len(done)} unchanged and kept" in rerun.stdout
     assert len(rows(out)) == 5 and len(list(out.glob("*/report.html"))) == 5
     for path in out.glob("*/results.json"):
-        assert json.loads(path.read_text())["max_score"] == 35
+        assert json.loads(path.read_text())["max_score"] == TOTAL
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_what_finished(tmp_path: Path) -> None:
@@ -297,8 +299,8 @@ def test_a_grader_error_on_one_submission_is_recorded_and_the_batch_goes_on(tmp_
                            "--config", config, env={"PYTHONPATH": str(tmp_path)}), None)
     assert run.returncode == 0, run.stderr
     table = rows(tmp_path / "out")
-    assert (table["fine"]["total"], table["fine"]["grader_errors"]) == ("35", "0")
-    assert table["unlucky"]["grader_errors"] == "1" and float(table["unlucky"]["total"]) < 35
+    assert (table["fine"]["total"], table["fine"]["grader_errors"]) == (f"{TOTAL:g}", "0")
+    assert table["unlucky"]["grader_errors"] == "1" and float(table["unlucky"]["total"]) < TOTAL
     page = (tmp_path / "out" / "summary.html").read_text()
     assert "a bug in the grader, not in the submission" in page
 

@@ -10,7 +10,11 @@ import pytest
 import torch
 
 from grader.checks.compare import MAX_ROWS, compare, compare_shape, describe_type, fmt
+from grader.checks.remote import Remote
 from grader.sandbox.codec import Handle, Opaque
+
+# An object the worker keeps, as values from the worker carry it (no calls are made on it here).
+LINEAR = Remote(Handle(1, "Linear"), student=None)  # type: ignore[arg-type]
 
 NAN, INF = float("nan"), float("inf")
 
@@ -22,7 +26,7 @@ NAN, INF = float("nan"), float("inf")
     ("got", "words"),
     [
         (Opaque("set", "{1, 2}"), "got a set ({1, 2})"),
-        (Handle(1, "Linear"), "got a Linear object"),
+        (LINEAR, "got a Linear object"),
         (None, "got None"),
         ([1.0, 2.0], "got a list of 2 values"),
         ("1, 2", "got a str"),
@@ -432,7 +436,7 @@ def test_fmt(value, text):
         (torch.ones(2, 3), "a tensor of shape (2, 3) (float32)"),
         (torch.ones((), dtype=torch.int64), "a tensor of shape () (int64)"),
         (np.ones(2), "a numpy array of shape (2,) (float64)"),
-        (Handle(1, "Linear"), "a Linear object"),
+        (LINEAR, "a Linear object"),
         (Opaque("set", "{1}"), "a set ({1})"),
     ],
 )

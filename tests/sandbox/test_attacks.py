@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-from conftest import FIXTURES, REPO, CliRun, materialize
+from conftest import FIXTURES, REPO, CliRun, materialize, points
 
 from grader import errors
 
@@ -166,9 +166,9 @@ def test_the_attack_is_contained(corpus: dict[str, AttackRun], name: str) -> Non
 
 def test_fake_score_lines_do_not_reach_the_totals(corpus: dict[str, AttackRun]) -> None:
     run = corpus["fake_score_lines"].run
-    assert run.results is not None and run.results["score"] < 35
+    assert run.results is not None and run.results["score"] < points("basics")
     totals = [line for line in run.stdout.splitlines() if line.startswith("Total:")]
-    assert totals == [f"Total: {run.results['score']:g}/35 points"]
+    assert totals == [f"Total: {run.results['score']:g}/{points('basics'):g} points"]
 
 
 def test_no_connection_reached_loopback(corpus: dict[str, AttackRun], listeners: Any) -> None:
@@ -183,7 +183,7 @@ def test_no_connection_reached_loopback(corpus: dict[str, AttackRun], listeners:
 
 def test_a_forged_results_file_lands_nowhere(corpus: dict[str, AttackRun]) -> None:
     attack = corpus["forge_results"]
-    assert attack.run.results is not None and attack.run.results["score"] < 35
+    assert attack.run.results is not None and attack.run.results["score"] < points("basics")
     assert '"score": 999' not in attack.outputs and '"output": "forged"' not in attack.outputs
 
 

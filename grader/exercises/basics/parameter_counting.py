@@ -1,7 +1,7 @@
 """Ex. 2: counting parameters, in total and per leaf layer.
 
 Models cannot cross the sandbox boundary, so each check sends a model *description*
-(``grader.sandbox.models``): the worker builds the model and keeps it behind a handle, and
+(a ``Built`` spec): the worker builds the model and keeps it behind a handle, and
 the parent builds the same model to compute what is expected. The public checks use a
 few fixed models whose counts are written out below; the hidden ones draw random models
 (nested, shared modules, tied weights, frozen layers, BatchNorm buffers) and AlexNet.

@@ -10,15 +10,14 @@ the returned model itself; the provided plot is drawn from the student's results
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from torch import nn
 
-from grader.checks import Call, CheckFailed, Context, check
+from grader.checks import Call, Context, Remote, check
+from grader.checks.background import figure_once
 from grader.checks.compare import compare, compare_shape
-from grader.model import Feedback
-from grader.sandbox.codec import Handle
 
 CLASS, TRAIN, GRID, GRADIENTS = "MLP2d", "train_classifier", "evaluate_on_grid", "compute_input_gradients"
 BOX = (-2.0, 3.0, -1.5, 2.0)
@@ -26,12 +25,12 @@ STEPS = 9
 ACCURACY = 0.8
 
 
-def student_model(ctx: Context, hidden: int = 8) -> tuple[Handle, nn.Module]:
+def student_model(ctx: Context, hidden: int = 8) -> tuple[Remote, nn.Module]:
     """The student's MLP2d in the worker, and a float64 copy of its network here."""
     handle = ctx.call(CLASS, Call((hidden,), {}, ("hidden",)))
-    if not isinstance(handle, Handle):
+    if not isinstance(handle, Remote):
         raise ctx.failure(CLASS, Call((hidden,), {}, ("hidden",)), f"MLP2d(...) gave {type(handle).__name__}")
-    state = ctx.student.call_method(handle, "state_dict", Call(()))
+    state = handle.call("state_dict")
     net = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, 2))
     net.load_state_dict({k.removeprefix("net."): v for k, v in state.items()})
     return handle, net.double()
@@ -42,7 +41,7 @@ def p1(net: nn.Module, points: torch.Tensor) -> torch.Tensor:
         return torch.softmax(net(points.double()), dim=-1)[..., 1]
 
 
-def grid_call(model: Handle | nn.Module) -> Call:
+def grid_call(model: Remote | nn.Module) -> Call:
     """The grid functions' call on the student's model (a handle), or on the network rebuilt
     here from its weights (for the catalogue's variants to replay the same call)."""
     return Call((model, *BOX, STEPS), {}, ("model", "xmin", "xmax", "ymin", "ymax", "steps"))
@@ -75,7 +74,7 @@ def check_grid(ctx: Context, function: str, call: Call, xx: torch.Tensor, yy: to
 def forward_applies_net(ctx: Context) -> None:
     handle, net = student_model(ctx)
     x = torch.linspace(-2, 2, 14).reshape(7, 2)
-    got = ctx.student.call_method(handle, "__call__", Call((x,), {}, ("x",)))
+    got = handle(Call((x,), {}, ("x",)))
     with torch.no_grad():
         expected = net(x.double()).float()
     verdict = compare(got, expected, rtol=1e-4, atol=1e-5)
@@ -114,20 +113,51 @@ def input_gradients(ctx: Context) -> None:
                               got=tuple(t.float() for t in (xx, yy, gx, gy)), replay=grid_call(net.float()))
 
 
-def trained(ctx: Context) -> tuple[Handle, float, torch.Tensor, torch.Tensor]:
+def toy_data(ctx: Context) -> tuple[torch.Tensor, torch.Tensor]:
+    """The provided toy data set the student's loop is trained on."""
+    return ctx.provided_module("helper").make_toy_dataset(400, 0)
+
+
+def reference_figure(ctx: Context) -> Callable[[], bytes] | None:
+    """The reference's figure (None without the reference, as in ``grader check``).
+
+    It depends on nothing of the submission, so it is drawn once per process, and on a
+    thread started just before the student's training: training the reference's model is
+    most of its cost, and the parent would otherwise wait idle while the worker trains.
+    The model is made here, seeded: the thread must leave torch's global generator alone.
+    """
+    if not ctx.has_reference:
+        return None
+    ref, helper = ctx.reference, ctx.provided_module("helper")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = ref.MLP2d()
+    x, y = toy_data(ctx)
+
+    def draw() -> Any:
+        net, _ = ref.train_classifier(model, x, y)
+        xx, yy, p = ref.evaluate_on_grid(net, *BOX, 25)
+        _, _, gx, gy = ref.compute_input_gradients(net, *BOX, 25)
+        return helper.plot_data_boundary_and_gradients(x, y, xx, yy, p, gx, gy)
+
+    return figure_once(("gradients2d", ref.__file__, helper.__file__), draw)
+
+
+def trained(ctx: Context) -> tuple[Remote, float, torch.Tensor, torch.Tensor]:
     """Train the student's model with the student's loop on the toy data (once per worker)."""
-    if "trained" not in ctx.student.memo:
-        x, y = ctx.provided_module("helper").make_toy_dataset(400, 0)
+    if "trained" not in ctx.memo:
+        x, y = toy_data(ctx)
         handle = ctx.call(CLASS, Call((), {}, ()))
-        ctx.student.memo["initial"] = ctx.student.call_method(handle, "state_dict", Call(()))
+        ctx.memo["initial"] = handle.call("state_dict")
         call = Call((handle, x, y), {}, ("model", "X", "y"))
+        reference_figure(ctx)  # drawn meanwhile
         got = ctx.call(TRAIN, call)
-        if not (isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(got[0], Handle)
+        if not (isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(got[0], Remote)
                 and isinstance(got[1], (int, float)) and not isinstance(got[1], bool)):
             raise ctx.failure(TRAIN, call, "train_classifier() should return (model, train_accuracy), "
                               f"got {type(got).__name__}")
-        ctx.student.memo["trained"] = (got[0], float(got[1]), x, y)
-    return ctx.student.memo["trained"]
+        ctx.memo["trained"] = (got[0], float(got[1]), x, y)
+    return ctx.memo["trained"]
 
 
 def same_weights(after: Any, before: Any) -> bool:
@@ -141,28 +171,24 @@ def same_weights(after: Any, before: Any) -> bool:
        "on the toy data, and reports it truthfully")
 def training_beats_chance(ctx: Context) -> None:
     model, reported, x, y = trained(ctx)
-    logits = ctx.student.call_method(model, "__call__", Call((x,), {}, ("X",)))
+    logits = model(Call((x,), {}, ("X",)))
     verdict = compare_shape(logits, (len(x), 2))
     if not verdict.ok:
-        raise CheckFailed(Feedback(summary=f"the trained model's scores: {verdict.summary}", reproduce=ctx.reproduce))
+        raise ctx.failure(TRAIN, None, f"the trained model's scores: {verdict.summary}")
     accuracy = float((torch.as_tensor(logits).argmax(-1) == y).double().mean())
     where = "make_toy_dataset(400, 0), default epochs, lr and batch size"
     if accuracy < ACCURACY:
-        unchanged = same_weights(ctx.student.call_method(model, "state_dict", Call(())), ctx.student.memo["initial"])
-        mistake = ctx.known("train_no_optimizer_step") if unchanged else None
-        raise CheckFailed(Feedback(
-            summary=f"the trained model classifies {accuracy:.1%} of the training points correctly, below "
-                    f"{ACCURACY:.0%} (chance is 50%)" + ("; its weights are the ones it started with" if unchanged else ""),
-            input=where, reproduce=ctx.reproduce,
-            hint=mistake.hint if mistake else "Check that every epoch loops over the DataLoader, calls zero_grad(), "
-                                              "backward() and step(), and that the loss takes the raw scores."),
-            mistake.id if mistake else None)
+        unchanged = same_weights(model.call("state_dict"), ctx.memo["initial"])
+        raise ctx.failure(
+            TRAIN, where, f"the trained model classifies {accuracy:.1%} of the training points correctly, below "
+            f"{ACCURACY:.0%} (chance is 50%)" + ("; its weights are the ones it started with" if unchanged else ""),
+            mistake="train_no_optimizer_step" if unchanged else None,
+            hint="Check that every epoch loops over the DataLoader, calls zero_grad(), backward() and step(), "
+                 "and that the loss takes the raw scores.")
     if abs(accuracy - reported) > 0.02:
-        mistake = ctx.known("train_accuracy_in_percent") if abs(accuracy * 100 - reported) <= 2 else None
-        raise CheckFailed(Feedback(summary=f"train_classifier() reported accuracy {reported:.3f}, but the model it "
-                                   f"returned classifies {accuracy:.3f} of the training points correctly",
-                                   input=where, reproduce=ctx.reproduce, hint=mistake.hint if mistake else None),
-                          mistake.id if mistake else None)
+        raise ctx.failure(TRAIN, where, f"train_classifier() reported accuracy {reported:.3f}, but the model it "
+                          f"returned classifies {accuracy:.3f} of the training points correctly",
+                          mistake="train_accuracy_in_percent" if abs(accuracy * 100 - reported) <= 2 else None)
 
 
 @check("gradient_figure", "the provided plot, drawn from your trained model's grid and gradients (beside the reference)")
@@ -174,16 +200,8 @@ def gradient_figure(ctx: Context) -> None:
     if not (isinstance(grid, (tuple, list)) and len(grid) == 3 and isinstance(grads, (tuple, list)) and len(grads) == 4):
         raise ctx.failure(GRID, call, "evaluate_on_grid() and compute_input_gradients() must return 3 and 4 tensors")
     args = (x, y, grid[0], grid[1], grid[2], grads[2], grads[3])
-    _, pngs = ctx.student.call_with_figures("plot_data_boundary_and_gradients", Call(args), module="helper")
-
-    def reference_figure() -> Any:
-        ref = ctx.reference
-        net, _ = ref.train_classifier(ref.MLP2d(), x, y)
-        xx, yy, p = ref.evaluate_on_grid(net, *BOX, 25)
-        _, _, gx, gy = ref.compute_input_gradients(net, *BOX, 25)
-        return ctx.provided_module("helper").plot_data_boundary_and_gradients(x, y, xx, yy, p, gx, gy)
-
-    ctx.add_figure("data, decision boundary and input gradients", pngs[0] if pngs else None, reference_figure)
+    _, pngs = ctx.call_with_figures("plot_data_boundary_and_gradients", Call(args), module="helper")
+    ctx.add_figure("data, decision boundary and input gradients", pngs[0] if pngs else None, reference_figure(ctx))
     if not pngs:
         raise ctx.failure("plot_data_boundary_and_gradients", None, "the plot could not be drawn from your results")
 

@@ -14,16 +14,18 @@ reference's on small random CNNs and on a random ResNet-50.
 
 from __future__ import annotations
 
+import json
 import re
+from concurrent import futures
+from concurrent.futures import Future
 
 import numpy as np
 import torch
 from hypothesis import strategies as st
 
-from grader.checks import Built, Call, CheckFailed, Context, check
+from grader.checks import Built, Call, Context, Remote, check
+from grader.checks.background import once
 from grader.checks.compare import compare, compare_shape
-from grader.model import Feedback
-from grader.sandbox.codec import Handle
 
 LOAD, PREPROCESS, REPLACE, GRADIENTS, TO_IMAGE = (
     "load_model", "preprocess", "replace_relus", "guided_gradients", "gradient_to_image")
@@ -36,6 +38,7 @@ SMALL_CNN = {"seed": 0, "root": ["Sequential",
                                  ["Sequential", ["Conv2d", 4, 4, 3, {"padding": 1}], ["ReLU"]],
                                  ["AdaptiveAvgPool2d", 1], ["Flatten"], ["Linear", 4, 300]]}
 RESNET50 = {"seed": 0, "root": ["torchvision", "resnet50"]}
+RESNET50_INPUT = (2, 64)  # small_input's seed and side
 # ResNet-18's blocks call their one ReLU module twice; on "meta", without weights: the check
 # only reads which modules the model holds.
 RESNET18_META = {"seed": 0, "device": "meta", "root": ["torchvision", "resnet18"]}
@@ -45,11 +48,11 @@ def small_input(seed: int, side: int = 12) -> torch.Tensor:
     return torch.randn(1, 3, side, side, generator=torch.Generator().manual_seed(seed))
 
 
-def replaced(ctx: Context, spec: dict) -> Handle:
+def replaced(ctx: Context, spec: dict) -> Remote:
     """The student's replace_relus applied to a model built from ``spec`` in the worker."""
     call = Call((Built(spec),), {}, ("model",))
     got = ctx.call(REPLACE, call)
-    if not isinstance(got, Handle):
+    if not isinstance(got, Remote):
         raise ctx.failure(REPLACE, call, f"replace_relus() returned {type(got).__name__}, expected the model")
     return got
 
@@ -58,10 +61,10 @@ def replaced(ctx: Context, spec: dict) -> Handle:
 def load_model_offline(ctx: Context) -> None:
     call = Call((), {"pretrained": False}, ())
     model = ctx.call(LOAD, call)
-    if not isinstance(model, Handle) or model.type != "ResNet":
+    if not isinstance(model, Remote) or model.type != "ResNet":
         raise ctx.failure(LOAD, call, f"load_model() returned {getattr(model, 'type', type(model).__name__)}, "
                           "expected torchvision's ResNet")
-    scores = ctx.student.call_method(model, "__call__", Call((small_input(0, 32),), {}, ("x",)))
+    scores = model(Call((small_input(0, 32),), {}, ("x",)))
     verdict = compare_shape(scores, (1, 1000))
     if not verdict.ok:
         raise ctx.failure(LOAD, call, f"the model's output for a (1, 3, 32, 32) input: {verdict.summary}")
@@ -93,21 +96,20 @@ def preprocess_imagenet(ctx: Context) -> None:
 def replace_relus_everywhere(ctx: Context) -> None:
     for spec in (SMALL_CNN, RESNET18_META):
         model = replaced(ctx, spec)
-        text = str(ctx.student.call_method(model, "__repr__", Call(())))
+        text = str(model.call("__repr__"))
         remaining = len(re.findall(r"(?<!Guided)ReLU\(", text))
         if remaining or "GuidedReLU" not in text:
             # A variant explains the student's model when the two print the same; the catalogue's
             # copy of the provided class is called _GuidedReLU.
             mistake = ctx.sole_mistake(REPLACE, text, lambda m, spec=spec: repr(
                 ctx.parent_call(m.impl, Call((Built(spec),)))).replace("_GuidedReLU(", "GuidedReLU("))
-            raise CheckFailed(Feedback(
-                summary=f"after replace_relus() the model still has {remaining} nn.ReLU module(s)"
+            raise ctx.failure(
+                REPLACE, Call((Built(spec),), {}, ("model",)),
+                f"after replace_relus() the model still has {remaining} nn.ReLU module(s)"
                 if remaining else "replace_relus() put no GuidedReLU into the model",
-                input=Call((Built(spec),), {}, ("model",)).describe(),
-                details=tuple(text.splitlines()[:14]), reproduce=ctx.reproduce,
-                hint=mistake.hint if mistake else "Walk model.named_modules() (nested modules too) and set the "
-                     "GuidedReLU on each ReLU's parent with setattr(parent, name, GuidedReLU())."),
-                mistake.id if mistake else None)
+                tuple(text.splitlines()[:14]), mistake=mistake,
+                hint="Walk model.named_modules() (nested modules too) and set the GuidedReLU on each ReLU's "
+                     "parent with setattr(parent, name, GuidedReLU()).")
 
 
 @check("gradient_shape_and_image", "guided_gradients is shaped like x; gradient_to_image shows it as an (H, W, 3) image in [0, 1]")
@@ -141,38 +143,54 @@ def gradient_shape_and_image(ctx: Context) -> None:
                               "(i, j, c) must show g[0, c, i, j]", got=image)
 
 
-def agrees_with_reference(ctx: Context, spec: dict, x: torch.Tensor, target: int) -> None:
-    model = replaced(ctx, spec)
-    call = Call((model, x), {"target_class": target}, ("model", "x"))
-    got = ctx.call(GRADIENTS, call)
+def agrees_with_reference(ctx: Context, spec: dict, x: torch.Tensor, target: int,
+                          pending: Future[torch.Tensor] | None = None) -> None:
+    """The student's guided gradients on a model built from ``spec`` equal the reference's,
+    computed here, or on a thread when ``pending``: then nothing but waiting for the worker
+    runs here until that thread is done, as it seeds torch's global generator."""
     ref = ctx.reference
+    try:
+        model = replaced(ctx, spec)
+        call = Call((model, x), {"target_class": target}, ("model", "x"))
+        got = ctx.call(GRADIENTS, call)
+    finally:
+        if pending is not None:
+            futures.wait([pending])
 
     def reference_gradients(built: torch.nn.Module, inputs: torch.Tensor, target_class: int) -> torch.Tensor:
         return ref.guided_gradients(ref.replace_relus(built), inputs, target_class)
 
-    expected = ctx.parent_call(reference_gradients, Call((Built(spec), x, target)))
+    expected = ctx.parent_call(pending.result, Call(())) if pending is not None else ctx.parent_call(
+        reference_gradients, Call((Built(spec), x, target)))
     verdict = compare(got, expected, rtol=1e-3, atol=1e-6)
     if not verdict.ok:
         # The variants get the model as the student's gradients did: with its ReLUs replaced.
         mistake = ctx.sole_mistake(GRADIENTS, got, lambda m: ctx.parent_call(
             lambda built, inputs, t: m.impl(ref.replace_relus(built), inputs, t), Call((Built(spec), x, target))))
-        raise CheckFailed(Feedback(
-            summary=f"the guided gradients differ from the reference's: {verdict.summary}",
-            input=Call((Built(spec), x), {"target_class": target}, ("model", "x")).describe(),
-            details=verdict.details, reproduce=ctx.reproduce, hint=mistake.hint if mistake else None),
-            mistake.id if mistake else None)
+        raise ctx.failure(GRADIENTS, Call((Built(spec), x), {"target_class": target}, ("model", "x")),
+                          f"the guided gradients differ from the reference's: {verdict.summary}", verdict.details,
+                          mistake=mistake)
+
+
+@st.composite
+def small_cnn_cases(draw: st.DrawFn) -> Call:
+    """A seeded random SMALL_CNN, a seeded random input and a target class: arguments of
+    :func:`agrees_with_reference`."""
+    spec = {**SMALL_CNN, "seed": draw(st.integers(0, 50))}
+    return Call((spec, small_input(draw(st.integers(0, 50))), draw(st.integers(0, 299))), {}, ("spec", "x", "target"))
 
 
 @check("matches_reference_small_cnns", "guided gradients equal the reference's on small random CNNs for any target class")
 def matches_reference_small_cnns(ctx: Context) -> None:
-    @st.composite
-    def cases(draw: st.DrawFn) -> Call:
-        spec = {**SMALL_CNN, "seed": draw(st.integers(0, 50))}
-        return Call((spec, small_input(draw(st.integers(0, 50))), draw(st.integers(0, 299))), {}, ("spec", "x", "target"))
-
-    ctx.for_all(GRADIENTS, cases(), lambda c: agrees_with_reference(ctx, *c.args), max_examples=6)
+    ctx.for_all(GRADIENTS, small_cnn_cases(), lambda c: agrees_with_reference(ctx, *c.args), max_examples=6)
 
 
 @check("matches_reference_resnet50", f"guided gradients equal the reference's on a seeded random ResNet-50 (class {TARGET})")
 def matches_reference_resnet50(ctx: Context) -> None:
-    agrees_with_reference(ctx, RESNET50, small_input(2, 64), TARGET)
+    ref = ctx.reference
+    # The reference's gradients depend on nothing of the submission: computed once per
+    # process, on a thread that builds its ResNet-50 and runs it while the worker does the same.
+    pending = once(("guided_backprop", ref.__file__, json.dumps(RESNET50), RESNET50_INPUT, TARGET),
+                   lambda: ref.guided_gradients(ref.replace_relus(ctx.build(RESNET50)),
+                                                small_input(*RESNET50_INPUT), TARGET))
+    agrees_with_reference(ctx, RESNET50, small_input(*RESNET50_INPUT), TARGET, pending)

@@ -52,13 +52,15 @@ def normalised_and_ratio_law(ctx: Context) -> None:
     ctx.for_all(SOFTMAX, softmax_calls(), body)
 
 
+@st.composite
+def tied_calls(draw: st.DrawFn) -> Call:
+    """Logits on a coarse grid, so that several often share the maximum, and a tiny T."""
+    z = draw(tensors((draw(st.integers(2, 6)),), 2.0, 0.5))
+    return Call((z, draw(st.sampled_from([1e-4, 1e-3]))), {}, ("z", "T"))
+
+
 @check("limits", "T -> 0 puts the mass evenly on the maximisers; T -> inf tends to uniform")
 def limits(ctx: Context) -> None:
-    @st.composite
-    def tied(draw: st.DrawFn) -> Call:
-        z = draw(tensors((draw(st.integers(2, 6)),), 2.0, 0.5))
-        return Call((z, draw(st.sampled_from([1e-4, 1e-3]))), {}, ("z", "T"))
-
     def body(call: Call) -> None:
         z, t = call.args
         p = ctx.returned_tensor(SOFTMAX, call, tuple(z.shape))
@@ -72,37 +74,44 @@ def limits(ctx: Context) -> None:
                           "for T -> inf the distribution should be nearly uniform:", rtol=0, atol=1e-3,
                           got=p.float())
 
-    ctx.for_all(SOFTMAX, tied(), body)
+    ctx.for_all(SOFTMAX, tied_calls(), body)
+
+
+# Temperatures from tiny to large, for logits up to 1e4: where exp(z / T) overflows.
+EXTREME_TEMPERATURES = st.sampled_from([1e-4, 1e-2, 1.0, 10.0])
+# Temperatures of the hidden check, beyond the public ones on both sides.
+WIDE_TEMPERATURES = st.sampled_from([1e-4, 0.1, 0.5, 1.0, 3.0, 100.0])
+DRAWS = 4000  # samples per call: enough to tell frequencies from probabilities within 5 sigma
 
 
 @check("stable_for_large_logits", "finite and normalised for logits up to 1e4 in size and T down to 1e-4")
 def stable_for_large_logits(ctx: Context) -> None:
-    big = st.sampled_from([1e-4, 1e-2, 1.0, 10.0])
-    ctx.agree(SOFTMAX, softmax_calls(temperatures=big, scale=1e4, max_batch=1), torch_softmax_t, rtol=1e-3, atol=1e-5)
+    ctx.agree(SOFTMAX, softmax_calls(temperatures=EXTREME_TEMPERATURES, scale=1e4, max_batch=1), torch_softmax_t,
+              rtol=1e-3, atol=1e-5)
+
+
+@st.composite
+def sample_calls(draw: st.DrawFn) -> Call:
+    """Logits, a temperature and DRAWS samples to draw."""
+    z = draw(tensors((draw(st.integers(1, 5)),), 2.0, 0.25))
+    return Call((z, draw(st.sampled_from([0.5, 1.0, 2.0, 1e-4])), DRAWS), {}, ("z", "T", "num_samples"))
 
 
 @check("sampling", "samples are int64 indices whose frequencies follow softmax_t(z, T), drawn with the generator given")
 def sampling(ctx: Context) -> None:
-    draws = 4000
-
-    @st.composite
-    def sample_calls(draw: st.DrawFn) -> Call:
-        z = draw(tensors((draw(st.integers(1, 5)),), 2.0, 0.25))
-        return Call((z, draw(st.sampled_from([0.5, 1.0, 2.0, 1e-4])), draws), {}, ("z", "T", "num_samples"))
-
     def body(call: Call) -> None:
         z, t, _ = call.args
         got = ctx.call(SAMPLE, call)
-        if not isinstance(got, torch.Tensor) or got.dtype != torch.int64 or tuple(got.shape) != (draws,):
+        if not isinstance(got, torch.Tensor) or got.dtype != torch.int64 or tuple(got.shape) != (DRAWS,):
             kind = f"a tensor of dtype {got.dtype} and shape {tuple(got.shape)}" if isinstance(got, torch.Tensor) \
                 else type(got).__name__
-            raise ctx.failure(SAMPLE, call, f"{SAMPLE}() returned {kind}, expected an int64 tensor of shape ({draws},)")
+            raise ctx.failure(SAMPLE, call, f"{SAMPLE}() returned {kind}, expected an int64 tensor of shape ({DRAWS},)")
         if bool(((got < 0) | (got >= len(z))).any()):
             raise ctx.failure(SAMPLE, call, f"{SAMPLE}() returned indices outside 0..{len(z) - 1}")
-        frequencies = torch.bincount(got, minlength=len(z)).double() / draws
+        frequencies = torch.bincount(got, minlength=len(z)).double() / DRAWS
         expected = torch.softmax(z.double() / t, -1)
-        # Five standard deviations of a frequency estimated from `draws` samples.
-        allowed = 5 * torch.sqrt(expected * (1 - expected) / draws) + 1e-9
+        # Five standard deviations of a frequency estimated from `DRAWS` samples.
+        allowed = 5 * torch.sqrt(expected * (1 - expected) / DRAWS) + 1e-9
         worst = int(torch.argmax((frequencies - expected).abs() - allowed))
         if abs(frequencies[worst] - expected[worst]) > allowed[worst]:
             raise ctx.failure(SAMPLE, call, f"index {worst} was drawn {float(frequencies[worst]):.3f} of the time, "
@@ -138,8 +147,7 @@ def uses_the_generator(ctx: Context) -> None:
 
 @check("matches_reference", "softmax_t agrees with the reference, large logits and small temperatures included")
 def matches_reference(ctx: Context) -> None:
-    temperatures = st.sampled_from([1e-4, 0.1, 0.5, 1.0, 3.0, 100.0])
-    ctx.agree(SOFTMAX, softmax_calls(temperatures=temperatures, scale=100.0), ctx.reference.softmax_t,
+    ctx.agree(SOFTMAX, softmax_calls(temperatures=WIDE_TEMPERATURES, scale=100.0), ctx.reference.softmax_t,
               rtol=1e-3, atol=1e-5)
 
 

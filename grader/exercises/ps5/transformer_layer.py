@@ -18,11 +18,9 @@ import torch
 from hypothesis import strategies as st
 
 from grader.catalogue import Mistake
-from grader.checks import Call, CheckFailed, Context, check
+from grader.checks import Call, Context, Remote, check
 from grader.checks.compare import compare, compare_shape
 from grader.checks.strategies import masks, tensors
-from grader.model import Feedback
-from grader.sandbox.codec import Handle
 
 CLASS = "TransformerLayer"
 
@@ -71,32 +69,27 @@ def expected_shapes(d_model: int, d_ff: int) -> dict[str, tuple[int, ...]]:
             "ff2.bias": (d,), "ln1.weight": (d,), "ln1.bias": (d,), "ln2.weight": (d,), "ln2.bias": (d,)}
 
 
-def build(ctx: Context, case: LayerCase) -> Handle:
+def build(ctx: Context, case: LayerCase) -> Remote:
     """The student's layer for this case, in the worker (its own seeded initial weights)."""
-    handle = ctx.call(CLASS, case.sizes)
-    if not isinstance(handle, Handle):
-        raise ctx.failure(CLASS, case.sizes, f"TransformerLayer(...) gave {type(handle).__name__}, not a module")
-    return handle
+    layer = ctx.call(CLASS, case.sizes)
+    if not isinstance(layer, Remote):
+        raise ctx.failure(CLASS, case.sizes, f"TransformerLayer(...) gave {type(layer).__name__}, not a module")
+    return layer
 
 
-def forward(ctx: Context, handle: Handle, x: torch.Tensor, mask: torch.Tensor | None) -> Any:
-    kwargs = {} if mask is None else {"mask": mask}
-    return ctx.student.call_method(handle, "__call__", Call((x,), kwargs, ("x",)))
+def forward(layer: Remote, x: torch.Tensor, mask: torch.Tensor | None) -> Any:
+    return layer(Call((x,), {} if mask is None else {"mask": mask}, ("x",)))
 
 
 def shapes_check(ctx: Context, prefixes: tuple[str, ...]) -> None:
     def body(case: LayerCase) -> None:
-        handle = build(ctx, case)
-        state = ctx.student.call_method(handle, "state_dict", Call(()))
+        state = build(ctx, case).call("state_dict")
         got = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)} if isinstance(state, dict) else {}
         for name, shape in expected_shapes(case.d_model, case.d_ff).items():
             if name.startswith(prefixes) and got.get(name) != shape:
                 found = "is missing" if name not in got else f"has shape {got[name]}"
-                mistake = _shape_mistake(ctx, case, name, got.get(name))
-                raise CheckFailed(Feedback(
-                    summary=f"{name} {found}, expected {shape} for d_model={case.d_model}, d_ff={case.d_ff}",
-                    input=case.sizes.describe(), hint=mistake.hint if mistake else None, reproduce=ctx.reproduce),
-                    mistake.id if mistake else None)
+                raise ctx.failure(CLASS, case.sizes, f"{name} {found}, expected {shape} for d_model={case.d_model}, "
+                                  f"d_ff={case.d_ff}", mistake=_shape_mistake(ctx, case, name, got.get(name)))
 
     ctx.for_all(CLASS, layer_cases(heads=(1, 2)), body, max_examples=5)
 
@@ -122,37 +115,43 @@ def layernorm_shapes(ctx: Context) -> None:
     shapes_check(ctx, ("ln",))
 
 
-def equivariance(ctx: Context, heads: tuple[int, ...]) -> None:
-    @st.composite
-    def permuted(draw: st.DrawFn) -> tuple[LayerCase, list[int]]:
-        case = draw(layer_cases(heads=heads, min_tokens=2))
-        return case, draw(st.permutations(list(range(case.x.shape[1]))))
-
-    def body(example: _Permuted) -> None:
-        case, perm = example.case, example.perm
-        handle = build(ctx, case)
-        out = forward(ctx, handle, case.x, None)
-        shape = compare_shape(out, tuple(case.x.shape))
-        if not shape.ok:
-            raise CheckFailed(Feedback(summary=f"forward(x) returned {shape.summary}", input=case.describe(),
-                                       reproduce=ctx.reproduce))
-        moved = forward(ctx, handle, case.x[:, perm], None)
-        verdict = compare(moved, out[:, perm], rtol=1e-4, atol=1e-4)
-        if not verdict.ok:
-            raise CheckFailed(Feedback(summary=f"layer(x[:, perm]) != layer(x)[:, perm] for perm = {perm}: "
-                                       f"{verdict.summary}", input=case.describe(), details=verdict.details,
-                                       reproduce=ctx.reproduce))
-
-    ctx.for_all(CLASS, permuted().map(lambda pair: _Permuted(*pair)), body, max_examples=10)
-
-
 @dataclass(frozen=True)
-class _Permuted:
+class Permuted:
+    """A layer case and a permutation of its tokens."""
+
     case: LayerCase
     perm: list[int]
 
     def describe(self) -> str:
         return f"{self.case.describe()}, perm = {self.perm}"
+
+
+@st.composite
+def _case_and_permutation(draw: st.DrawFn, heads: tuple[int, ...]) -> tuple[LayerCase, list[int]]:
+    case = draw(layer_cases(heads=heads, min_tokens=2))
+    return case, draw(st.permutations(list(range(case.x.shape[1]))))
+
+
+def permuted_cases(heads: tuple[int, ...]) -> st.SearchStrategy[Permuted]:
+    """Layer cases of at least two tokens, without a mask, each with a permutation of its tokens."""
+    return _case_and_permutation(heads).map(lambda pair: Permuted(*pair))
+
+
+def equivariance(ctx: Context, heads: tuple[int, ...]) -> None:
+    def body(example: Permuted) -> None:
+        case, perm = example.case, example.perm
+        layer = build(ctx, case)
+        out = forward(layer, case.x, None)
+        shape = compare_shape(out, tuple(case.x.shape))
+        if not shape.ok:
+            raise ctx.failure(CLASS, case, f"forward(x) returned {shape.summary}")
+        moved = forward(layer, case.x[:, perm], None)
+        verdict = compare(moved, out[:, perm], rtol=1e-4, atol=1e-4)
+        if not verdict.ok:
+            raise ctx.failure(CLASS, case, f"layer(x[:, perm]) != layer(x)[:, perm] for perm = {perm}: "
+                              f"{verdict.summary}", verdict.details)
+
+    ctx.for_all(CLASS, permuted_cases(heads), body, max_examples=10)
 
 
 @check("single_head_equivariant", "with one head and no mask, permuting the tokens permutes the output")
@@ -173,24 +172,22 @@ def masked_keys_check(ctx: Context, batch: tuple[int, int]) -> None:
         hidden = ~case.mask.bool()
         if not bool(hidden.any()):
             return
-        handle = build(ctx, case)
-        out = forward(ctx, handle, case.x, case.mask)
+        layer = build(ctx, case)
+        out = forward(layer, case.x, case.mask)
         changed_x = torch.where(hidden[..., None], case.x + 1.5, case.x)
-        moved = forward(ctx, handle, changed_x, case.mask)
+        moved = forward(layer, changed_x, case.mask)
         if not (isinstance(out, torch.Tensor) and isinstance(moved, torch.Tensor) and out.shape == case.x.shape):
-            raise CheckFailed(Feedback(summary="forward(x, mask) did not return a tensor shaped like x",
-                                       input=case.describe(), reproduce=ctx.reproduce))
+            raise ctx.failure(CLASS, case, "forward(x, mask) did not return a tensor shaped like x")
         keep = case.mask.bool()[..., None].expand_as(out)
         verdict = compare(moved[keep], out[keep], rtol=1e-4, atol=1e-4)
         if not verdict.ok:
-            raise CheckFailed(Feedback(
-                summary="changing the tokens at masked key positions changed the output of the other tokens: "
-                        f"masked keys still get attention weight ({verdict.summary})",
-                input=case.describe(), reproduce=ctx.reproduce,
+            raise ctx.failure(
+                CLASS, case, "changing the tokens at masked key positions changed the output of the other tokens: "
+                f"masked keys still get attention weight ({verdict.summary})",
                 hint="Masked scores must be -inf before the softmax, and a (B, T) mask must cover the key axis "
                      "of the (B, heads, T, T) scores: mask[:, None, None, :].",
                 nudge="Look at the masking: what the masked scores are filled with, and which axis of the "
-                      "(B, heads, T, T) scores the mask lines up with."))
+                      "(B, heads, T, T) scores the mask lines up with.")
 
     ctx.for_all(CLASS, layer_cases(masked=True, batch=batch, min_tokens=2, integer_masks=True), body, max_examples=15)
 
@@ -205,31 +202,30 @@ def mask_per_sequence(ctx: Context) -> None:
     masked_keys_check(ctx, (2, 3))
 
 
+@st.composite
+def reference_cases(draw: st.DrawFn) -> LayerCase:
+    """Layer cases of 1, 2 or 4 heads and batches of up to 3 sequences, half of them masked."""
+    return draw(layer_cases(heads=(1, 2, 4), masked=draw(st.booleans()), batch=(1, 3)))
+
+
 @check("matches_reference", "with the reference's weights loaded, the output equals the reference layer's")
 def matches_reference(ctx: Context) -> None:
     def body(case: LayerCase) -> None:
         torch.manual_seed(case.d_model * 100 + case.d_ff)
         reference = ctx.reference.TransformerLayer(case.d_model, case.n_heads, case.d_ff).eval()
         state = {k: v.detach().clone() for k, v in reference.state_dict().items()}
-        handle = build(ctx, case)
-        ctx.student.call_method(handle, "load_state_dict", Call((state,), {}, ("state_dict",)))
-        ctx.student.call_method(handle, "eval", Call(()))
-        got = forward(ctx, handle, case.x, case.mask)
+        layer = build(ctx, case)
+        layer.call("load_state_dict", Call((state,), {}, ("state_dict",)))
+        layer.call("eval")
+        got = forward(layer, case.x, case.mask)
         with torch.no_grad():
             expected = reference(case.x, case.mask) if case.mask is not None else reference(case.x)
         verdict = compare(got, expected, rtol=1e-4, atol=1e-4)
         if not verdict.ok:
-            mistake = _output_mistake(ctx, case, state, got)
-            raise CheckFailed(Feedback(summary=f"the output differs from the reference layer's with the same "
-                                       f"weights: {verdict.summary}", input=case.describe(),
-                                       details=verdict.details, reproduce=ctx.reproduce,
-                                       hint=mistake.hint if mistake else None), mistake.id if mistake else None)
+            raise ctx.failure(CLASS, case, f"the output differs from the reference layer's with the same weights: "
+                              f"{verdict.summary}", verdict.details, mistake=_output_mistake(ctx, case, state, got))
 
-    @st.composite
-    def cases(draw: st.DrawFn) -> LayerCase:
-        return draw(layer_cases(heads=(1, 2, 4), masked=draw(st.booleans()), batch=(1, 3)))
-
-    ctx.for_all(CLASS, cases(), body, max_examples=20)
+    ctx.for_all(CLASS, reference_cases(), body, max_examples=20)
 
 
 def _output_mistake(ctx: Context, case: LayerCase, state: dict[str, torch.Tensor], got: Any) -> Mistake | None:

@@ -1,4 +1,4 @@
-"""The checks library with a real worker: shrinking, crashes, limits, hints."""
+"""The check language with a real worker: shrinking, crashes, limits, hints, failures told from exceptions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from grader.catalogue import Mistake
 from grader.checks import Call, CheckFailed, Context, Student
 from grader.checks.strategies import tensors
 from grader.config import ExerciseConfig
-from grader.errors import AbortCheck, TimeBudgetSpent
+from grader.errors import AbortCheck, StudentCrash, TimeBudgetSpent
 
 SOURCE = '''
 import random
@@ -40,6 +40,12 @@ def unfinished(x):
     raise NotImplementedError
 
 def exact(x):
+    return x.sum()
+
+def chatty(x):
+    print("summing", x.numel(), "values")
+    if x.numel() > 2:
+        raise ValueError("too long")
     return x.sum()
 '''
 
@@ -123,7 +129,7 @@ def test_a_passing_checks_inputs_are_replayed_and_a_failure_still_gets_the_full_
     def recording(into: list, fail_above: float | None = None):  # type: ignore[no-untyped-def]
         def body(call: Call) -> None:
             into.append(call.args[0].tolist())
-            got = context.student.call("exact", call)
+            got = context.call("exact", call)
             if fail_above is not None and float(got) > fail_above:
                 raise context.failure("exact", call, "too big")
         return body
@@ -138,3 +144,42 @@ def test_a_passing_checks_inputs_are_replayed_and_a_failure_still_gets_the_full_
         again().for_all("exact", vectors(), recording(failing, fail_above=1))
     assert failed.value.feedback.input_label == "smallest failing input"
     assert failed.value.feedback.input in ("x = [1.25]", "x = [1.5]", "x = [2]")
+
+
+def test_a_crash_while_searching_shows_what_the_crashing_call_printed(context: Context) -> None:
+    with pytest.raises(CheckFailed) as failed:
+        context.agree("chatty", vectors(), lambda x: x.sum())
+    feedback = failed.value.feedback
+    assert feedback.summary == "chatty() raised ValueError: too long" and failed.value.outcome == "crash"
+    assert (feedback.input, feedback.output) == ("x = [0, 0, 0]", "summing 3 values")
+
+
+def test_a_failure_that_ended_the_check_is_told_from_the_exception(context: Context) -> None:
+    context.call("exact", Call((torch.ones(1),), {}, ("x",)))
+    with pytest.raises(AbortCheck) as stopped:
+        context.call("slow", Call((torch.ones(2),), {}, ("x",)))
+    failed = context.stopped(stopped.value.failure, stopped.value.call, stopped.value.output)
+    assert failed.feedback.summary == "slow() did not finish within the time limit of 2 s per call"
+    assert failed.feedback.input == "x = [1, 1]" and failed.outcome == "timeout"
+    assert failed.feedback.reproduce == "grader check --exercise demo --seed 1"
+
+
+def test_a_crash_outside_a_search_names_its_call(context: Context) -> None:
+    call = Call((torch.ones(3),), {}, ("x",))
+    with pytest.raises(StudentCrash) as crash:
+        context.call("fragile", call)
+    failed = context.stopped(crash.value, crash.value.call, crash.value.output)
+    assert failed.feedback.summary == "fragile() raised ValueError: too long"
+    assert failed.feedback.input == "x = [1, 1, 1]" and "raise ValueError" in (failed.feedback.traceback or "")
+
+
+def test_a_hand_made_failure_takes_the_catalogued_hint_or_the_checks_own(context: Context) -> None:
+    call = Call((torch.ones(2),), {}, ("x",))
+    named = context.failure("total", call, "total() is off by one", mistake="plus_one", hint="look again")
+    assert (named.mistake, named.feedback.hint) == ("plus_one", "Above 1 you add one.")
+    own = context.failure("total", "two ones", "total() is off", hint="look again", nudge="the sum")
+    assert (own.mistake, own.feedback.hint, own.feedback.nudge, own.feedback.input) == (
+        None, "look again", "the sum", "two ones")
+    assert own.subject is None and own.outcome == "wrong"
+    judged = context.failure("total", call, "total() differs", got=torch.tensor(3.0))
+    assert judged.subject == ("total", call, torch.tensor(3.0))
