@@ -67,7 +67,7 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
         importlib.import_module(module)
     seed = assignment.seed if options.seed is None else options.seed
     chosen = [e for e in assignment.exercises if not options.exercises or e.id in options.exercises]
-    answers = submitted_answers(assignment, submission) if any(e.answers or e.free_text for e in chosen) else None
+    answers = answers_of(assignment, chosen, submission)
     exercises = tuple(grade_exercise(assignment, exercise, submission, sandbox, options, seed, answers)
                       for exercise in chosen)
     return GradeReport(
@@ -80,9 +80,20 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
         started=started.isoformat(timespec="seconds"),
         seconds=round(time.perf_counter() - start, 3),
         grader_version=__version__,
-        notes=(*not_judged_note(assignment, exercises, options), *answers_notes(assignment, exercises, answers, options.mode),
-               isolation_note(sandbox.isolation())),
+        notes=report_notes(assignment, exercises, answers, options, sandbox.isolation()),
     )
+
+
+def answers_of(assignment: AssignmentConfig, exercises: list[ExerciseConfig], submission: Path) -> Submitted | None:
+    """The submission's answers.yaml, read once, where any of ``exercises`` asks for answers."""
+    return submitted_answers(assignment, submission) if any(e.answers or e.free_text for e in exercises) else None
+
+
+def report_notes(assignment: AssignmentConfig, exercises: tuple[ExerciseResult, ...], answers: Submitted | None,
+                 options: Options, layers: tuple[str, ...]) -> tuple[str, ...]:
+    """The run-level notes of a report on ``exercises``: what is left to grading, answers.yaml, isolation."""
+    return (*not_judged_note(assignment, exercises, options), *answers_notes(assignment, exercises, answers, options.mode),
+            isolation_note(layers))
 
 
 def not_judged_note(assignment: AssignmentConfig, results: tuple[ExerciseResult, ...],

@@ -245,6 +245,12 @@ class Sandbox:
                         keeper=int(reply["keeper"]), pidfd=fds[1] if len(fds) == 2 else None,
                         tree=bool(reply["tree"]), limits=(self.memory_mb, cpu_seconds))
         self._workers = [w for w in self._workers if w.alive] + [worker]
+        if self._layers is None:
+            # Asked of the first worker before any student code runs in it: a probe of its own
+            # would cost another fork.
+            reply = worker.request({"op": "isolation"}, timeout=60)
+            value = reply.get("value")
+            self._layers = tuple(str(v) for v in value) if isinstance(value, list) else ()
         return worker
 
     def disown(self) -> None:
@@ -257,16 +263,15 @@ class Sandbox:
         self._control.close()
 
     def isolation(self) -> tuple[str, ...]:
-        """The confinement layers a worker gets on this machine (asked once, of a probe worker)."""
+        """The confinement layers a worker gets on this machine (asked once, of the first worker,
+        or of a probe when none was spawned yet)."""
         if self._layers is None:
-            probe = self.spawn(Path(tempfile.mkdtemp(prefix="probe-", dir=self._scratch)))
-            try:
-                reply = probe.request({"op": "isolation"}, timeout=60)
-            finally:
-                probe.kill()
-            value = reply.get("value")
-            self._layers = tuple(str(v) for v in value) if isinstance(value, list) else ()
-        return self._layers
+            self.spawn(Path(tempfile.mkdtemp(prefix="probe-", dir=self._scratch))).kill()
+        return self._layers or ()
+
+    def running(self) -> bool:
+        """Whether the zygote is still there to fork workers (a long session checks before each use)."""
+        return self._process.poll() is None
 
     def close(self) -> None:
         """Kill every worker and the zygote (a share: its workers only), and remove the scratch folders."""
@@ -303,13 +308,16 @@ def _scratch_folders() -> tuple[Path, Path]:
     return scratch, scratch / "root"
 
 
-def sandbox_for(assignment: AssignmentConfig, *, namespaces: bool = True) -> Sandbox:
-    """A sandbox with the assignment's limits and preloaded modules.
+def sandbox_for(assignment: AssignmentConfig, *, namespaces: bool = True,
+                preload: tuple[str, ...] | None = None) -> Sandbox:
+    """A sandbox with the assignment's limits and preloaded modules (``preload`` where given:
+    those that the exercises to be checked need).
 
     ``namespaces=False`` confines with Landlock and seccomp, as without root (see :class:`Sandbox`).
     """
     limits = assignment.limits
-    return Sandbox(max_message=limits.max_message_mb * 1024 * 1024, preload=assignment.preload,
+    return Sandbox(max_message=limits.max_message_mb * 1024 * 1024,
+                   preload=assignment.preload if preload is None else preload,
                    memory_mb=limits.memory_mb, processes=limits.processes, namespaces=namespaces)
 
 
