@@ -44,7 +44,8 @@ class ManualItem:
         return "figure" if self.answer is None else "answer"
 
 
-def read_items(reader: _Reader, raw: Any, where: str, exercise: str, free_text: tuple[str, ...]) -> tuple[ManualItem, ...]:
+def read_items(reader: _Reader, raw: Any, where: str, exercise: str,
+               free_text: tuple[str, ...]) -> tuple[ManualItem, ...]:
     """The ``manual`` mapping of one exercise, each item checked; errors name the key."""
     items = []
     for item_id, value in reader.mapping(raw, where, None).items():

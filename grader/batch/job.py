@@ -171,7 +171,8 @@ def code_for_similarity(report: GradeReport, folder: Path) -> dict[str, dict[str
         if exercise.file_state != "submitted" or exercise.file in code:
             continue
         try:
-            code[exercise.file] = prepare(exercise.file, (folder / exercise.file).read_bytes().decode("utf-8", "replace"))
+            text = (folder / exercise.file).read_bytes().decode("utf-8", "replace")
+            code[exercise.file] = prepare(exercise.file, text)
         except Exception:  # noqa: BLE001 - see the docstring
             continue
     return code

@@ -163,8 +163,11 @@ def _points(text: str, item: ManualItem) -> float | str:
     return value
 
 
+Marks = dict[str, tuple[ManualMark, ...]]
+
+
 def validate(header: list[str], rows: list[tuple[int, list[str]]], items: tuple[ManualItem, ...],
-             students: list[str]) -> tuple[dict[str, tuple[ManualMark, ...]], list[Problem], dict[tuple[str, str], int]]:
+             students: list[str]) -> tuple[Marks, list[Problem], dict[tuple[str, str], int]]:
     """Each student's marks (``students`` as manual.csv spells them), the bad rows, and the row
     that counts for each (student, item)."""
     col = {name: header.index(name) for name in NEEDED}

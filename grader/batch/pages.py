@@ -65,7 +65,7 @@ def refresh_pages(out: Path, records: tuple[dict[str, Any], ...], marks: dict[st
         try:
             report = replace(load((folder / STORED).read_text(encoding="utf-8")), manual=given)
         except (OSError, ValueError, BaseValidationError):
-            continue  # no whole stored report: the next run grades this entry again (see run.pending)
+            continue  # nothing to render from; a missing stored report makes run.pending grade it again
         write_atomic(folder / "results.json", render_json(report))
         write_atomic(folder / "report.html", render_html(report))
         rendered += 1

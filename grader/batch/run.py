@@ -164,7 +164,8 @@ def describe(result: BatchResult, out: Path) -> str:
     if result.marking:
         lines += result.marking.describe()
     if result.similar:
-        lines.append(f"{len(result.similar)} pairs of submissions with code alike: see summary.html (a lead, not a verdict)")
+        lines.append(f"{len(result.similar)} pairs of submissions with code alike: "
+                     "see summary.html (a lead, not a verdict)")
     lines.append(f"grades: {out / 'grades.csv'}  summary: {out / 'summary.html'}")
     return "\n".join(lines)
 

@@ -80,7 +80,8 @@ def similar_pairs(records: tuple[dict[str, Any], ...], skeletons: dict[str, str]
                 continue  # far below the threshold: the exact comparison would say no
             _, shares, slices = compare_files(first, second)
             if min(shares) >= THRESHOLD:
-                pairs.append(SimilarPair(name, exercises, (a, b), (round(float(shares[0]), 2), round(float(shares[1]), 2)),
+                rounded = (round(float(shares[0]), 2), round(float(shares[1]), 2))
+                pairs.append(SimilarPair(name, exercises, (a, b), rounded,
                                          (_passages(first.raw_code, slices[0]), _passages(second.raw_code, slices[1]))))
     return sorted(pairs, key=lambda p: (-min(p.shares), p.file, p.students))
 

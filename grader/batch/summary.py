@@ -38,7 +38,7 @@ from grader.model import KINDS, NEVER_RAN
 from grader.report import write_atomic
 from grader.report.html import PAGES
 from grader.report.junit import xml_text
-from grader.report.text import clean, points
+from grader.report.text import points
 
 SLOWEST = 10
 
