@@ -164,8 +164,8 @@ def describe(result: BatchResult, out: Path) -> str:
     if result.marking:
         lines += result.marking.describe()
     if result.similar:
-        lines.append(f"{len(result.similar)} pairs of submissions with code alike: "
-                     "see summary.html (a lead, not a verdict)")
+        lines.append(f"code alike: {len(result.similar)} pair(s) of submissions, listed in summary.html "
+                     "(a lead for a tutor, not a verdict)")
     lines.append(f"grades: {out / 'grades.csv'}  summary: {out / 'summary.html'}")
     return "\n".join(lines)
 

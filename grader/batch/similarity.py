@@ -4,8 +4,11 @@
 the code is tokenized (every name becomes ``V``, ``F`` or ``O``, every string ``S``;
 comments and spacing are dropped), cut into k-grams of ``K`` characters, and two files
 share what they share of those. What the skeleton (``student_templates/``) provides is
-removed first (copydetect's boilerplate), so only what each student wrote is compared.
-Renamed variables, reordered functions and new comments or spacing change nothing.
+removed first (copydetect's boilerplate), and so is what more than ``COMMON`` of the cohort
+wrote alike (MOSS's ``-m``: where the sheet leaves one right answer, as in fixing the
+buggy layer of ps5 Ex. 5, every correct submission has it), so only what a student wrote
+beyond that is compared. Renamed variables, reordered functions and new comments or
+spacing change nothing.
 
     >>> pairs = similar_pairs(records, {"conv2d.py": skeleton_text})   # doctest: +SKIP
     >>> pairs[0].students, pairs[0].shares                              # doctest: +SKIP
@@ -20,6 +23,7 @@ per-process string hashing, so a rerun lists the same pairs.
 
 from __future__ import annotations
 
+import collections
 import io
 import itertools
 from dataclasses import dataclass
@@ -28,6 +32,8 @@ from typing import Any
 K = 25  # copydetect's noise threshold: a match shorter than this (in filtered characters) is noise
 THRESHOLD = 0.6  # share of each one's own code that matches the other's
 MIN_OWN = 60  # filtered characters of own code a file needs before it is compared at all
+COMMON = 0.2  # a k-gram in more than this share of the files (and in more than COMMON_FILES) is common
+COMMON_FILES = 4
 MAX_SOURCE = 200_000  # characters of a file kept for comparing
 CONTEXT = 1  # lines shown around each similar passage
 MAX_LINES = 80  # lines shown per side of a pair
@@ -67,12 +73,18 @@ def similar_pairs(records: tuple[dict[str, Any], ...], skeletons: dict[str, str]
     text) is alike beyond ``THRESHOLD``, most alike first."""
     from copydetect.detector import compare_files
 
+    import numpy as np
+
     pairs = []
     for name, skeleton in skeletons.items():
         exercises = tuple(dict.fromkeys(e["id"] for r in records for e in r["exercises"] if e["file"] == name))
+        code = {r["student"]: r["code"][name] for r in records if r["status"] == "graded" and name in r["code"]}
         boilerplate = _boilerplate(name, skeleton)
-        prints = {r["student"]: _fingerprint(name, r["code"][name], boilerplate) for r in records
-                  if r["status"] == "graded" and name in r.get("code", {})}
+        prints = {student: _fingerprint(name, entry, boilerplate) for student, entry in code.items()}
+        common = _common(prints.values())
+        if common.size:
+            boilerplate = np.union1d(boilerplate, common)
+            prints = {student: _fingerprint(name, entry, boilerplate) for student, entry in code.items()}
         own = {student: fp for student, fp in prints.items() if fp.token_coverage >= MIN_OWN}
         for (a, first), (b, second) in itertools.combinations(sorted(own.items()), 2):
             shared = len(first.hashes & second.hashes)
@@ -91,6 +103,16 @@ def _boilerplate(name: str, skeleton: str) -> Any:
     from copydetect.detector import CodeFingerprint
 
     return np.unique(np.array(list(CodeFingerprint(name, K, 1, fp=io.StringIO(skeleton)).hashes)))
+
+
+def _common(prints: Any) -> Any:
+    """The hashes of k-grams that more than ``COMMON`` of the files (and ``COMMON_FILES``) hold."""
+    import numpy as np
+
+    prints = list(prints)
+    counts = collections.Counter(h for fingerprint in prints for h in fingerprint.hashes)
+    limit = max(COMMON_FILES, COMMON * len(prints))
+    return np.array(sorted(h for h, n in counts.items() if n > limit), dtype=np.int64)
 
 
 def _fingerprint(name: str, entry: dict[str, Any], boilerplate: Any) -> Any:
