@@ -315,7 +315,7 @@ def _run_batch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     renderers = {"json": summary.cohort_json, "junit": lambda r: summary.cohort_junit(r, assignment.id),
-                 "html": lambda r: summary.render_summary(r, assignment.title),
+                 "html": lambda _: (args.out / "summary.html").read_text(encoding="utf-8"),
                  "markdown": lambda r: summary.cohort_markdown(r, assignment.title)}
     for option, render in renderers.items():
         if getattr(args, option) is not None:

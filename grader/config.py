@@ -1,9 +1,8 @@
 """Load and validate ``config.yaml`` into frozen dataclasses.
 
-Every problem becomes a :class:`ConfigError` whose one-line message names the key::
-
-    config.yaml: assignments.basics.exercises.eigen.checks.symmetric.points: expected a
-    number >= 0, got 'two'
+Every problem becomes a :class:`ConfigError` whose one-line message names the key
+(``config.yaml: assignments.basics.exercises.eigen.checks.symmetric.points: expected a
+number >= 0, got 'two'``).
 
 >>> config = load_config(default_config_path())                 # doctest: +SKIP
 >>> config.assignments["basics"].exercises[0].id                # doctest: +SKIP
@@ -21,6 +20,7 @@ from typing import Any
 import yaml
 
 from grader.errors import ConfigError, UsageError
+from grader.manual_items import ManualItem, check_ids, read_items
 from grader.vocabulary import HINT_LEVELS, MODES, VISIBILITIES, HintLevel, Mode, Visibility, one_of
 
 
@@ -43,9 +43,6 @@ class CheckConfig:
     points: float
     visibility: Visibility
     max_examples: int | None = None
-
-
-ANSWER_KINDS = ("integer", "number", "matrix")
 
 
 @dataclass(frozen=True)
@@ -85,6 +82,7 @@ class ExerciseConfig:
     # Points of checks and answers that a student bundle leaves out (its config has neither):
     # None means they are all here, to be counted.
     declared_after_submission: float | None = None
+    manual: tuple[ManualItem, ...] = ()  # items a tutor scores in grader batch's manual.csv
 
     @property
     def module(self) -> str:
@@ -272,6 +270,7 @@ class _Reader:
         if not exercises_raw:
             raise self.fail(f"{where}.exercises", "no exercise defined")
         exercises = tuple(self.exercise(f"{where}.exercises.{eid}", str(eid), e) for eid, e in exercises_raw.items())
+        check_ids(self, exercises, where)
         templates = self.path_of(body["templates"], f"{where}.templates")
         if not templates.is_dir():
             raise self.fail(f"{where}.templates", f"folder {templates} does not exist")
@@ -294,7 +293,7 @@ class _Reader:
 
     def exercise(self, where: str, eid: str, raw: Any) -> ExerciseConfig:
         keys = {"title", "file", "functions", "forbidden", "checks", "answers", "free_text", "hints",
-                "points_after_submission"}
+                "points_after_submission", "manual"}
         body = self.mapping(raw, where, keys, {"title", "file", "functions", "checks"})
         checks_raw = self.mapping(body["checks"], f"{where}.checks", None)
         checks = tuple(self.check(f"{where}.checks.{cid}", str(cid), c) for cid, c in checks_raw.items())
@@ -316,10 +315,11 @@ class _Reader:
             forbidden=self.forbidden(body.get("forbidden", []), f"{where}.forbidden", functions),
             checks=checks,
             answers=answers,
-            free_text=self.names(body.get("free_text", []), f"{where}.free_text"),
+            free_text=(free_text := self.names(body.get("free_text", []), f"{where}.free_text")),
             hints=self.hints(body.get("hints", {}), f"{where}.hints"),
             declared_after_submission=None if "points_after_submission" not in body else float(
                 self.number(body["points_after_submission"], f"{where}.points_after_submission")),
+            manual=read_items(self, body.get("manual", {}), f"{where}.manual", eid, free_text),
         )
 
     def hints(self, raw: Any, where: str) -> dict[Mode, HintLevel]:

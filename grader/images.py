@@ -62,3 +62,18 @@ def drawn_png(draw: Callable[[], Any]) -> bytes:
         return figure_png(figure)
     finally:
         plt.close(figure)
+
+
+def thumbnail_jpeg(png: bytes, width: int = 640) -> bytes:
+    """A PNG the grader made, at most ``width`` pixels wide, as JPEG on white: small enough
+    for a page that shows one per student (summary.html's marking views)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        image.thumbnail((width, 4 * width))
+        pixels = image.convert("RGBA")
+    flat = Image.new("RGB", pixels.size, "white")
+    flat.paste(pixels, mask=pixels.getchannel("A"))
+    out = io.BytesIO()
+    flat.save(out, format="JPEG", quality=80)
+    return out.getvalue()

@@ -136,11 +136,28 @@ class ExerciseResult:
 
 
 @dataclass(frozen=True)
+class ManualMark:
+    """A tutor's mark for an item scored by hand (a free-text answer, a figure), from manual.csv.
+
+    ``points`` is None until a tutor has filled it in; the automatic score never includes it.
+    """
+
+    exercise: str
+    item: str
+    title: str
+    max_points: float
+    points: float | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class GradeReport:
     """Everything one grading run found out about one submission.
 
     ``mode`` is "check" (public checks, student self-check) or "grade" (all checks);
     ``notes`` are run-level remarks every renderer shows (isolation level, say).
+    ``manual`` holds the tutor's marks where ``grader batch`` has manual items (see
+    ``grader.batch.manual``); ``score`` and ``max_score`` stay the automatic ones.
     """
 
     assignment: str
@@ -153,10 +170,20 @@ class GradeReport:
     seconds: float
     grader_version: str
     notes: tuple[str, ...] = field(default=())
+    manual: tuple[ManualMark, ...] = ()
 
     @property
     def score(self) -> float:
         return sum(e.score for e in self.exercises)
+
+    @property
+    def manual_score(self) -> float:
+        """The tutor's points so far (items not marked yet count nothing)."""
+        return sum(m.points or 0.0 for m in self.manual)
+
+    @property
+    def manual_max_score(self) -> float:
+        return sum(m.max_points for m in self.manual)
 
     @property
     def max_score(self) -> float:

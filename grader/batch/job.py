@@ -8,13 +8,15 @@ and grades entry after entry with it::
     >>> result.record["status"], result.record["score"]                    # doctest: +SKIP
     ('graded', 35.0)
 
-The result carries the rendered ``results.json`` and ``report.html`` and the record; the
-process that scheduled the task writes them. All of it is the grader's own data: nothing
+The result carries the rendered ``results.json`` and ``report.html``, the whole report (to
+render them again with a tutor's marks) and the record; the process that scheduled the
+task writes them. All of it is the grader's own data: nothing
 the student's worker sent is pickled, only values the grader computed from it.
 """
 
 from __future__ import annotations
 
+import base64
 import gc
 import shutil
 import time
@@ -24,7 +26,9 @@ from typing import Any
 
 from grader import __version__
 from grader.batch.intake import stage
+from grader.batch.pages import store
 from grader.batch.sandboxes import config, discard, sandbox
+from grader.batch.similarity import prepare
 from grader.batch.tasks import EntryResult, Task, base_record, error_record, now
 from grader.config import AssignmentConfig
 from grader.errors import Unreadable
@@ -73,13 +77,14 @@ def grade_entry(task: Task) -> EntryResult:
         status: EntryStatus
         reason: str | None
         try:
-            folder = stage(entry, task.staging)
+            folder: Path | None = stage(entry, task.staging)
         except Unreadable as exc:
             report, status, reason = unreadable_report(assignment, options, str(exc)), "unreadable", str(exc)
+            folder = None
         else:
             report, status, reason = _grade(assignment, folder, options), "graded", None
-        record = make_record(task, report, status, reason, time.perf_counter() - start)
-        return EntryResult(entry.student, record, render_json(report), render_html(report))
+        record = make_record(task, report, status, reason, time.perf_counter() - start, folder)
+        return EntryResult(entry.student, record, render_json(report), render_html(report), store(report))
     except Exception as exc:  # the grader's own failure on this entry: recorded, the batch goes on
         where = traceback.extract_tb(exc.__traceback__)[-3:]
         reason = f"grader error ({type(exc).__name__}: {str(exc)[:MAX_SUMMARY]}) at " + ", ".join(
@@ -127,9 +132,10 @@ def unreadable_report(assignment: AssignmentConfig, options: Options, reason: st
     )
 
 
-def make_record(task: Task, report: GradeReport, status: EntryStatus, reason: str | None,
-                seconds: float) -> dict[str, Any]:
-    """The record of a graded (or unreadable) entry: what the cohort files are built from."""
+def make_record(task: Task, report: GradeReport, status: EntryStatus, reason: str | None, seconds: float,
+                folder: Path | None = None) -> dict[str, Any]:
+    """The record of a graded (or unreadable) entry: what the cohort files are built from;
+    ``folder`` is the staged submission, whose files are prepared for comparing."""
     return {
         **base_record(task, status, seconds),
         "reason": reason,
@@ -151,4 +157,30 @@ def make_record(task: Task, report: GradeReport, status: EntryStatus, reason: st
                       for e in report.exercises for key, text in e.free_text],
         "grader_errors": [f"{c.exercise}.{c.check}: {c.feedback.summary[:MAX_SUMMARY] if c.feedback else 'error'}"
                           for c in report.grader_errors],
+        "code": code_for_similarity(report, folder) if folder else {},
+        "figures": [{"exercise": e.id, "title": f.title, "student": _thumbnail(f.student_png),
+                     "reference": _thumbnail(f.reference_png), "note": f.note}
+                    for e in report.exercises for f in e.figures],
     }
+
+
+def code_for_similarity(report: GradeReport, folder: Path) -> dict[str, dict[str, Any]]:
+    """Each file the student wrote (not the skeleton as shipped, not absent), prepared for
+    :mod:`grader.batch.similarity`; a file that cannot be read or lexed is left out, since
+    comparing is a lead for the tutor and must not cost the student's grading."""
+    code: dict[str, dict[str, Any]] = {}
+    for exercise in report.exercises:
+        if exercise.file_state != "submitted" or exercise.file in code:
+            continue
+        try:
+            text = (folder / exercise.file).read_bytes().decode("utf-8", "replace")
+            code[exercise.file] = prepare(exercise.file, text)
+        except Exception:  # noqa: BLE001 - see the docstring
+            continue
+    return code
+
+
+def _thumbnail(png: bytes | None) -> str | None:
+    from grader.images import thumbnail_jpeg
+
+    return base64.b64encode(thumbnail_jpeg(png)).decode("ascii") if png else None

@@ -28,12 +28,14 @@ class Task:
 
 @dataclass(frozen=True)
 class EntryResult:
-    """What grading one entry produced; ``results_json``/``report_html`` are None on a grader error."""
+    """What grading one entry produced; ``results_json``/``report_html`` are None on a grader error,
+    and so is ``report_data``, the whole report for rendering the pages again (grader.batch.pages)."""
 
     student: str
     record: dict[str, Any]
     results_json: str | None
     report_html: str | None
+    report_data: str | None = None
 
 
 def now() -> str:
@@ -50,4 +52,5 @@ def base_record(task: Task, status: EntryStatus, seconds: float) -> dict[str, An
 def error_record(task: Task, reason: str, seconds: float) -> dict[str, Any]:
     """The record of an entry the grader failed on: no score, the reason, retried next run."""
     return {**base_record(task, "error", seconds), "reason": reason, "score": None, "max_score": None,
-            "student_seconds": 0.0, "exercises": [], "checks": [], "free_text": [], "grader_errors": [reason]}
+            "student_seconds": 0.0, "exercises": [], "checks": [], "free_text": [], "grader_errors": [reason],
+            "code": {}, "figures": []}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.model import GradeReport
+from grader.model import GradeReport, ManualMark
 from grader.report.text import check_text, points
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
@@ -76,7 +76,22 @@ def results(report: GradeReport) -> dict[str, Any]:
                 "student": round(sum(e.student_seconds for e in report.exercises), 4),
                 "reference": round(sum(e.reference_seconds for e in report.exercises), 4),
             },
+            **({"manual": manual_results(report.manual, report.score, report.max_score)} if report.manual else {}),
         },
+    }
+
+
+def manual_results(marks: tuple[ManualMark, ...], score: float, max_score: float) -> dict[str, Any]:
+    """The tutor's marks as results.json carries them (``extra_data.manual``, batch only): each
+    item, their sum, and the totals with the automatic score, which the top-level ``score``
+    and ``max_score`` keep on their own."""
+    given = sum(m.points or 0.0 for m in marks)
+    top = sum(m.max_points for m in marks)
+    return {
+        "score": given, "max_score": top, "marked": sum(m.points is not None for m in marks),
+        "score_with_manual": score + given, "max_score_with_manual": max_score + top,
+        "items": [{"exercise": m.exercise, "item": m.item, "title": m.title, "points": m.points,
+                   "max_points": m.max_points, "comment": m.comment} for m in marks],
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from grader.batch.records import FORMAT
+from grader.manual_items import ManualItem
 
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(1)>\x1b[31m\x00'
 
@@ -44,7 +45,7 @@ def record(student: str, score: float | None, *, status: str = "graded", mistake
              "outcome": outcome if eigen_failed else "passed", "summary": "differs"},
         ] if scored else [],
         "free_text": [{"exercise": "eigen", "key": "why", "text": answer}] if scored else [],
-        "grader_errors": list(grader_errors),
+        "grader_errors": list(grader_errors), "code": {}, "figures": [],
     }
 
 
@@ -57,3 +58,8 @@ def cohort() -> tuple[dict[str, Any], ...]:
         record("eve", 0.0, status="unreadable"),
         record("zed", None, status="error", grader_errors=("grader error (SandboxError: gone)",)),
     )
+
+
+# Two items a tutor scores for the records above: eigen's free-text answer and attention's figures.
+ITEMS = (ManualItem("why_answer", "eigen", 2.0, "Symmetric: Q Lambda Q^T.", "Why symmetric", answer="why"),
+         ManualItem("attention_plot", "attention", 1.0, "Rows sum to one.", "The attention weights"))
