@@ -16,7 +16,8 @@ True
 from __future__ import annotations
 
 import io
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MAX_SIDE = 4000
 MAX_BYTES = 20 * 1024 * 1024

@@ -65,14 +65,15 @@ def soon(function: Callable[..., T], *args: Any) -> Future[T]:
     return future
 
 
-def _lower_priority(niceness: int = 10) -> None:
+def _lower_priority(by: int = 10) -> None:
     """Lower this thread's priority (on Linux a thread has its own); nothing where that fails.
 
-    Not the lowest: a thread that holds the GIL while the scheduler keeps it waiting would
+    Not to the lowest: a thread that holds the GIL while the scheduler keeps it waiting would
     hold up the main thread too.
     """
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + by))
     except (AttributeError, OSError):  # no per-thread priorities here
         pass
 

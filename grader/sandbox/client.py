@@ -158,7 +158,8 @@ class Sandbox:
     """Owns the zygote process for one grading run; use as a context manager.
 
     ``preload`` names modules the zygote imports before forking (torchvision, matplotlib),
-    so that every worker starts with them loaded (grading imports them meanwhile too). ``memory_mb`` and ``processes`` bound
+    so that every worker starts with them loaded (grading imports them meanwhile too).
+    ``memory_mb`` and ``processes`` bound
     each worker (where cgroups are available); ``isolate=False`` turns off the layers that
     need Linux (namespaces, cgroup, private view, uid, Landlock, seccomp), to measure what
     they cost; ``namespaces=False`` confines with Landlock and seccomp instead of namespaces
