@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.batch.sheets import cell, read_sheet, write_sheet
+from grader.errors import GraderError
 from grader.manual_items import ManualItem
 from grader.model import ManualMark
 from grader.report import write_atomic
@@ -36,8 +37,9 @@ NEEDED = ("student", "item", "points", "comment")
 EXCERPT = 300
 
 
-class SheetUnreadable(Exception):
-    """manual.csv has no header the grader can use: the file is left as it is."""
+class SheetUnreadable(GraderError):
+    """manual.csv has no header the grader can use: the file is left as it is (the tutor's
+    sheet, never the student's fault: so in the grader's tree, not the failures')."""
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ REPORT = GradeReport(
     exercises=(ExerciseResult(
         "iter_maxpool", "Ex. 7", "iter_maxpool.py",
         (CheckResult("iter_maxpool", "maxpool_laws", "laws", 1.0, "public", "passed"),
-         CheckResult("iter_maxpool", "experiment_figure", "figure", 1.0, "public", "failed",
-                     Feedback("drew nothing", details=("got 1", "expected 2")), outcome="wrong")),
+         CheckResult("iter_maxpool", "experiment_figure", "figure", 1.0, "public", "wrong",
+                     Feedback("drew nothing", details=("got 1", "expected 2")))),
         free_text=(("ex7_linearity", "No."),), figures=(Figure("grid", b"\x89PNG\r\n\x1a\n\x00\xff", None, "n"),)),),
 )
 MARKS = (ManualMark("iter_maxpool", "ex7_figure", "The grid", 1.0, 0.5, f"Half the grid {HOSTILE}"),
