@@ -45,7 +45,6 @@ Outcome = Literal[
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 Status = Literal["passed", "failed", "error"]
-STATUSES: tuple[Status, ...] = get_args(Status)
 
 EntryStatus = Literal["graded", "unreadable", "error"]
 ENTRY_STATUSES: tuple[EntryStatus, ...] = get_args(EntryStatus)
