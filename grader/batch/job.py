@@ -61,6 +61,7 @@ def warm_up(config_path: Path, assignment_id: str) -> None:
     assignment = config(config_path).assignments[assignment_id]
     for exercise in assignment.exercises:
         load_checks(assignment, exercise)
+    prepare("warm_up.py", "")  # loads the lexer that prepares every student's files for comparing
     gc.freeze()
     _warmed.add((config_path, assignment_id))
 

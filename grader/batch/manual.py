@@ -98,7 +98,7 @@ def excerpt(record: dict[str, Any], item: ManualItem) -> str:
     if record["status"] == "error":
         return "(not graded: a grader error; the next run grades it)"
     if item.kind == "figure":
-        drawn = sum(f["student"] is not None for f in record.get("figures", []) if f["exercise"] == item.exercise)
+        drawn = sum(f["student"] is not None for f in record["figures"] if f["exercise"] == item.exercise)
         return f"{drawn} figure(s) in {record['student']}/report.html" if drawn else "(no figure drawn)"
     text = " ".join(next((a["text"] for a in record["free_text"]
                           if (a["exercise"], a["key"]) == (item.exercise, item.answer)), "").split())

@@ -14,6 +14,7 @@ truth. The page's CSP allows that script by its SHA-256 hash and no other.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from dataclasses import dataclass
 from importlib.resources import files
@@ -22,9 +23,6 @@ from typing import Any
 from grader.batch.manual import Marking
 from grader.batch.sheets import cell
 from grader.manual_items import ManualItem
-
-SCRIPT = files("grader.report").joinpath("templates", "marking.js").read_text(encoding="utf-8")
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -49,9 +47,15 @@ class View:
     references: tuple[tuple[str, str], ...]
 
 
+@functools.cache
+def script() -> str:
+    """The views' script, inlined into the page as it is."""
+    return files("grader.report").joinpath("templates", "marking.js").read_text(encoding="utf-8")
+
+
 def script_hash() -> str:
-    """The CSP source that allows :data:`SCRIPT`, inlined exactly as it is, and nothing else."""
-    return "sha256-" + base64.b64encode(hashlib.sha256(SCRIPT.encode("utf-8")).digest()).decode("ascii")
+    """The CSP source that allows :func:`script`, and nothing else."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(script().encode("utf-8")).digest()).decode("ascii")
 
 
 def sheet_data(marking: Marking) -> dict[str, Any]:

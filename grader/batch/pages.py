@@ -66,7 +66,9 @@ def refresh_pages(out: Path, records: tuple[dict[str, Any], ...], marks: dict[st
             report = replace(load((folder / STORED).read_text(encoding="utf-8")), manual=given)
         except (OSError, ValueError, BaseValidationError):
             continue  # nothing to render from; a missing stored report makes run.pending grade it again
-        write_atomic(folder / "results.json", render_json(report))
+        # results.json last: it says which marks the pages show, so a run killed in between
+        # leaves a mismatch that the next run renders again.
         write_atomic(folder / "report.html", render_html(report))
+        write_atomic(folder / "results.json", render_json(report))
         rendered += 1
     return rendered

@@ -30,7 +30,7 @@ from typing import Any
 
 from grader.batch.charts import exercise_chart, score_histogram
 from grader.batch.manual import Marking
-from grader.batch.marking import SCRIPT, script_hash, sheet_data, views
+from grader.batch.marking import script, script_hash, sheet_data, views
 from grader.batch.records import exercise_ids
 from grader.batch.sheets import cell
 from grader.batch.similarity import THRESHOLD, SimilarPair
@@ -307,8 +307,8 @@ def render_summary(records: tuple[dict[str, Any], ...], title: str, marking: Mar
         marking=marking,
         views=views(records, marking) if marking else [],
         sheet=sheet_data(marking) if marking else None,
-        script=SCRIPT,
-        script_hash=script_hash(),
+        script=script() if marking else "",
+        script_hash=script_hash() if marking else "",
         similar=similar,
         similar_threshold=THRESHOLD,
         slowest=sorted(records, key=lambda r: -r["seconds"])[:SLOWEST],
