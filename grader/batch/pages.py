@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from grader.model import GradeReport
+from grader.model import GradeReport, ManualMark
 from grader.report import write_atomic
 from grader.report.gradescope import manual_results, render_json
 from grader.report.html import render_html
@@ -49,7 +49,7 @@ def shown_marks(folder: Path) -> Any:
         return "missing"
 
 
-def refresh_pages(out: Path, records: tuple[dict[str, Any], ...], marks: dict[str, tuple[Any, ...]]) -> int:
+def refresh_pages(out: Path, records: tuple[dict[str, Any], ...], marks: dict[str, tuple[ManualMark, ...]]) -> int:
     """Render the pages of each graded student whose results.json does not show ``marks[student]``
     (``()`` or absent: no manual items); returns how many were rendered."""
     from cattrs.errors import BaseValidationError

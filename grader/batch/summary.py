@@ -34,6 +34,7 @@ from grader.batch.marking import script, script_hash, sheet_data, views
 from grader.batch.records import exercise_ids
 from grader.batch.sheets import cell
 from grader.batch.similarity import THRESHOLD, SimilarPair
+from grader.model import ManualMark
 from grader.report import write_atomic
 from grader.report.html import PAGES
 from grader.report.junit import xml_text
@@ -139,7 +140,7 @@ def grades_csv(records: tuple[dict[str, Any], ...], marking: Marking | None = No
     return buffer.getvalue()
 
 
-def _manual_cells(record: dict[str, Any], marks: tuple[Any, ...]) -> list[str]:
+def _manual_cells(record: dict[str, Any], marks: tuple[ManualMark, ...]) -> list[str]:
     given = sum(m.points or 0.0 for m in marks)
     top = sum(m.max_points for m in marks)
     graded = record["score"] is not None
