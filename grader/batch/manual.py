@@ -185,7 +185,7 @@ def validate(header: list[str], rows: list[tuple[int, list[str]]], items: tuple[
         if student not in known:
             problem = f"no student {student!r} in this batch (students are spelt as in grades.csv)"
         elif item_id not in by_id:
-            problem = f"no item {item_id!r} in this assignment (its items: {', '.join(by_id)})"
+            problem = f"no item {item_id!r} among those this run grades ({', '.join(by_id)})"
         elif key in where:
             problem = f"a second row for {student} and {item_id}: only line {rows[where[key]][0]} counts"
         else:

@@ -24,6 +24,7 @@ from grader.batch.manual import Marking
 from grader.batch.sheets import cell
 from grader.manual_items import ManualItem
 
+
 @dataclass(frozen=True)
 class Entry:
     """One student in a view: ``row`` is the sheet row the fields edit (None: no row counts,

@@ -71,9 +71,8 @@ def prepare(name: str, text: str) -> dict[str, Any]:
 def similar_pairs(records: tuple[dict[str, Any], ...], skeletons: dict[str, str]) -> list[SimilarPair]:
     """Every pair of graded students whose code of a file in ``skeletons`` (name: the skeleton's
     text) is alike beyond ``THRESHOLD``, most alike first."""
-    from copydetect.detector import compare_files
-
     import numpy as np
+    from copydetect.detector import compare_files
 
     pairs = []
     for name, skeleton in skeletons.items():

@@ -42,6 +42,7 @@ from grader.report.text import points
 from grader.vocabulary import ENTRY_STATUSES, KINDS, NEVER_RAN, Outcome
 
 SLOWEST = 10
+SIMILAR_SHOWN = 100  # pairs of code alike shown with their passages, the most alike first
 
 
 # A check that failed this way never judged the student's idea: no file, no function, no import,
@@ -310,7 +311,8 @@ def render_summary(records: tuple[dict[str, Any], ...], title: str, marking: Mar
         sheet=sheet_data(marking) if marking else None,
         script=script() if marking else "",
         script_hash=script_hash() if marking else "",
-        similar=similar,
+        similar=similar[:SIMILAR_SHOWN],
+        similar_left_out=max(len(similar) - SIMILAR_SHOWN, 0),
         similar_threshold=THRESHOLD,
         slowest=sorted(records, key=lambda r: -r["seconds"])[:SLOWEST],
         errors=[(r["student"], message) for r in records for message in r["grader_errors"]],

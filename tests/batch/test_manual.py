@@ -108,7 +108,7 @@ def test_bad_rows_are_named_with_their_line_and_count_nothing(tmp_path: Path) ->
         "manual.csv line 7: points '-1' is outside 0..2 for why_answer",
         "manual.csv line 15: a second row for bob and attention_plot: only line 6 counts",
         "manual.csv line 16: no student 'mallory' in this batch (students are spelt as in grades.csv)",
-        "manual.csv line 17: no item 'style' in this assignment (its items: why_answer, attention_plot)",
+        "manual.csv line 17: no item 'style' among those this run grades (why_answer, attention_plot)",
         "manual.csv line 18: a second row for bob and attention_plot: only line 6 counts",
     ]
     assert marking.marked == 1 and marking.marks["ada"][0].points == 1.0

@@ -17,6 +17,7 @@ from grader.batch.marking import script_hash
 from grader.batch.progress import Progress
 from grader.batch.similarity import Line, SimilarPair
 from grader.batch.summary import (
+    SIMILAR_SHOWN,
     check_rates,
     cohort_json,
     cohort_junit,
@@ -185,3 +186,6 @@ def test_a_similar_pair_is_shown_side_by_side_as_a_lead() -> None:
     assert "never a verdict" in section and "90% and 80% of their own code alike" in section
     assert '<span class="ln">3</span>    return <mark>x * 2</mark>' in section and "&lt;script&gt;" in section
     assert "No two submissions are that alike." in render_summary(cohort(), "Basics")
+    many = tuple(replace(pair, students=(f"s{n}", f"t{n}")) for n in range(SIMILAR_SHOWN + 3))
+    page = render_summary(cohort(), "Basics", similar=many)
+    assert page.count('<details class="pair">') == SIMILAR_SHOWN and "3 more pairs, less alike, are not shown" in page
