@@ -82,7 +82,7 @@ def answer_results(assignment: AssignmentConfig, exercise: ExerciseConfig, answe
                 if not verdict.ok:
                     feedback = Feedback(summary=f"answers.yaml '{key}': {verdict.summary}", details=verdict.details,
                                         hint=_misspelt(key, answers.values, assignment) if outcome == "missing" else None)
-        except Exception as exc:  # the grader's own bug (the reference answers lack the key, say)
+        except Exception as exc:  # the grader's own bug (the reference answers lack the key, say)  # noqa: BLE001
             outcome, feedback = "grader-error", grader_error_feedback(exc)
         visibility: Visibility = item.visibility if isinstance(item, AnswerConfig) and grading else "public"
         results.append(CheckResult(

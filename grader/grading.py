@@ -12,10 +12,10 @@ import importlib
 import shlex
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -109,8 +109,8 @@ def not_judged_note(assignment: AssignmentConfig, results: tuple[ExerciseResult,
     later = sum(assignment.exercise(r.id).points_after_submission for r in results)
     if not later:
         return ()
-    return (f"public checks: {public:g} of {public + later:g} points; hidden checks and the answers in "
-            "answers.yaml are graded after submission",)
+    return ((f"public checks: {public:g} of {public + later:g} points; hidden checks and the answers in "
+            "answers.yaml are graded after submission"),)
 
 
 def isolation_note(layers: tuple[str, ...]) -> str:
@@ -223,7 +223,7 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
     except (CheckFailed, AbortCheck, StudentFailure) as error:
         failed = failure_of(error, context)
         outcome, feedback, mistake = failed.outcome, failed.feedback, failed.mistake
-    except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
+    except Exception as exc:  # the grader's own bug: reported as such, never the student's fault  # noqa: BLE001
         outcome, feedback = "grader-error", grader_error_feedback(exc)
     result = CheckResult(
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,

@@ -34,7 +34,7 @@ def safe_png(data: bytes) -> bytes | None:
             if image.format != "PNG" or max(image.size) > MAX_SIDE:
                 return None
             pixels = image.convert("RGBA")
-    except Exception:  # Pillow raises many kinds of errors on malformed images
+    except Exception:  # Pillow raises many kinds of errors on malformed images  # noqa: BLE001
         return None
     out = io.BytesIO()
     pixels.save(out, format="PNG")

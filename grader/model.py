@@ -11,8 +11,8 @@ A :class:`GradeReport` holds one :class:`ExerciseResult` per exercise, each hold
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from grader.vocabulary import FileState, Kind, Mode, Outcome, Status, Visibility, status_of
 

@@ -178,7 +178,7 @@ def _helper_main(assignment: AssignmentConfig, sandbox: Sandbox, share: Sandbox,
         sender.send(("done", [grade_mistake(assignment, share, exercise, mistake, seed) for exercise, mistake in work]))
     except GraderError as exc:
         sender.send(("error", str(exc)))
-    except Exception:  # anything else is a bug of the grader: the parent shows its traceback
+    except Exception:  # anything else is a bug of the grader: the parent shows its traceback  # noqa: BLE001
         sender.send(("error", traceback.format_exc()))
     finally:
         share.close()
@@ -200,7 +200,8 @@ def render_validation(validation: Validation) -> str:
     """The validation as terminal text."""
     ref = validation.reference
     lines = [f"assignment {validation.assignment}",
-             f"  reference: {ref.score:g}/{ref.max_score:g} points" + ("" if ref.score == ref.max_score else "  <- not full marks")]
+             f"  reference: {ref.score:g}/{ref.max_score:g} points"
+             + ("" if ref.score == ref.max_score else "  <- not full marks")]
     for check in ref.checks():
         if not check.passed:
             lines.append(f"    ✗ {check.exercise}.{check.check}: {check.feedback.summary if check.feedback else check.outcome}")

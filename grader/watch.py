@@ -12,9 +12,10 @@ another Python file of the student's own (one an exercise file may import) every
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from watchfiles import Change
 from watchfiles import watch as changes_in

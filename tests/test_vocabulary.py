@@ -15,7 +15,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from conftest import REPO
-
 from grader.batch.intake import Entry
 from grader.batch.job import make_record
 from grader.batch.records import Settings

@@ -44,7 +44,7 @@ def grade_all(tasks: list[Task], scheduler: str) -> Iterator[EntryResult]:
             for future in as_completed(futures):
                 try:
                     yield future.result()
-                except Exception as exc:  # a worker lost mid-task, say: the grader's failure, not the student's
+                except Exception as exc:  # a worker lost mid-task, say: the grader's failure, not the student's  # noqa: BLE001
                     task = futures[future]
                     reason = f"grader error on the cluster ({type(exc).__name__}: {str(exc)[:200]})"
                     yield EntryResult(task.entry.student, error_record(task, reason, 0.0), None, None)

@@ -86,7 +86,7 @@ def grade_entry(task: Task) -> EntryResult:
             report, status, reason = _grade(assignment, folder, options), "graded", None
         record = make_record(task, report, status, reason, time.perf_counter() - start, folder)
         return EntryResult(entry.student, record, render_json(report), render_html(report), store(report))
-    except Exception as exc:  # the grader's own failure on this entry: recorded, the batch goes on
+    except Exception as exc:  # the grader's own failure on this entry: recorded, the batch goes on  # noqa: BLE001
         where = traceback.extract_tb(exc.__traceback__)[-3:]
         reason = f"grader error ({type(exc).__name__}: {str(exc)[:MAX_SUMMARY]}) at " + ", ".join(
             f"{Path(f.filename).name}:{f.lineno}" for f in where)

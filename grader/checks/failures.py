@@ -7,8 +7,9 @@ and the runner turns what the student's code raised into one (:meth:`Context.sto
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 from grader.errors import StudentFailure
 from grader.model import Feedback

@@ -48,8 +48,8 @@ def results(report: GradeReport) -> dict[str, Any]:
             })
     errors = len(report.grader_errors)
     summary = [
-        f"{report.title}: {points(report.score)}/{points(report.max_score)} points "
-        f"(seed {report.seed}, grader {report.grader_version})",
+        (f"{report.title}: {points(report.score)}/{points(report.max_score)} points "
+        f"(seed {report.seed}, grader {report.grader_version})"),
         *report.notes,
     ]
     if errors:

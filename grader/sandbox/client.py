@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from grader.errors import (
     CallTimedOut,
@@ -99,7 +99,7 @@ class Worker:
             codec.write_message(self.sock, message)
             self.sock.settimeout(max(timeout, 0.001))
             reply = codec.read_message(self.sock, self.max_message)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self.kill()
             raise CallTimedOut(f"did not finish within the time limit of {timeout:.3g} s") from None
         except (EOFError, ConnectionError, BrokenPipeError):
@@ -192,7 +192,7 @@ class Sandbox:
         self._layers: tuple[str, ...] | None = None
         self._owner = True
 
-    def share(self) -> "Sandbox":
+    def share(self) -> Sandbox:
         """Another sandbox served by this one's zygote: its own control channel, scratch folder and workers.
 
         For job processes forked from one process: N jobs then cost one zygote (one torch
@@ -235,7 +235,7 @@ class Sandbox:
             data, fds, _, _ = socket.recv_fds(self._control, 4096, 2)
             while data and not data.endswith(b"\n"):
                 data += self._control.recv(4096)
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             raise SandboxError(f"the sandbox did not start a worker: {exc}") from exc
         if not data or not 1 <= len(fds) <= 2:
             for fd in fds:
@@ -291,7 +291,7 @@ class Sandbox:
         cgroups.remove_zygote_folders(f"grader-{self._process.pid}")
         shutil.rmtree(self._scratch, ignore_errors=True)
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

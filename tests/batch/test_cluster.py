@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, REPO, materialize, points, run_cli
 
 distributed = pytest.importorskip(

@@ -7,8 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, materialize, points
 
+from conftest import FIXTURES, materialize, points
 from grader.batch import job
 from grader.batch.intake import Entry, digest
 from grader.batch.records import Settings, is_current

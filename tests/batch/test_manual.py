@@ -121,8 +121,8 @@ def test_a_file_without_the_columns_is_left_as_it_is(tmp_path: Path) -> None:
     marking = update_sheet(tmp_path, cohort(), ITEMS)
     assert (tmp_path / SHEET).read_text() == "name,score\nada,3\n"
     assert [str(p) for p in marking.problems] == [
-        "manual.csv line 1: its first line has no student, item, points, comment column, so it was left as it is "
-        "(the header is: student,exercise,item,max_points,answer,points,comment)"]
+        ("manual.csv line 1: its first line has no student, item, points, comment column, so it was left as it is "
+        "(the header is: student,exercise,item,max_points,answer,points,comment)")]
     assert marking.total == 12 and marking.marked == 0 and len(marking.rows) == 12
 
 

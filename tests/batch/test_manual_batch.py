@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, CliRun, materialize, run_cli, start_cli
 from markupsafe import escape
 from test_run import rows
 
+from conftest import FIXTURES, CliRun, materialize, run_cli, start_cli
 from grader.batch.records import RECORD_NAME
 
 ONLY = ("--exercise", "iter_maxpool", "--exercise", "gradients2d")

@@ -16,8 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, CliRun, finish, materialize, points, run_cli, start_cli
 
+from conftest import FIXTURES, REPO, CliRun, finish, materialize, points, run_cli, start_cli
 from grader.batch.records import RECORD_NAME
 
 TOTAL, CONV2D, ATTENTION = points("basics"), points("basics", "conv2d"), points("basics", "attention")

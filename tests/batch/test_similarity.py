@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, REPO, CliRun, materialize, run_cli
 from disguise import recomment, rename, reorder, respace
 
+from conftest import FIXTURES, REPO, CliRun, materialize, run_cli
 from grader.batch.similarity import THRESHOLD, prepare, similar_pairs
 
 SKELETONS = REPO / "student_templates" / "basics"

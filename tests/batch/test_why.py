@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, CliRun, materialize, run_cli
 from test_run import rows
+
+from conftest import FIXTURES, CliRun, materialize, run_cli
 
 COHORT = ("alt_correct", "misnamed", "untouched", "broken", "partial", "answers_typos", "endless_loop")
 SHARING = ("ana", "ben", "chloe")  # three students with one mistake that the catalogue does not know

@@ -17,15 +17,16 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
-from conftest import FIXTURES, REPO, CliRun, materialize, points
 
+from conftest import FIXTURES, REPO, CliRun, materialize, points
 from grader.vocabulary import OUTCOMES
 
 ATTACKS = FIXTURES / "attacks"

@@ -10,13 +10,13 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
-from conftest import REPO
 
+from conftest import REPO
 from grader.errors import ResourceLimit, WorkerLost
 from grader.sandbox import cgroups, view
 from grader.sandbox.client import Sandbox
@@ -211,7 +211,7 @@ def test_killing_a_worker_kills_every_process_it_started_setsid_included(sandbox
     (tmp_path / "probe.py").write_text(PROBE)
     worker = sandbox.spawn(tmp_path)
     worker.request({"op": "import", "module": "probe"}, 30)
-    marker = "4242.%d" % os.getpid()
+    marker = f"4242.{os.getpid()}"
     assert worker.request({"op": "call", "module": "probe", "function": "leave_children",
                            "args": [marker], "kwargs": {}}, 30)["value"] == "left"
     assert wait_until(lambda: marker in running(), PATIENCE), "the grandchild never started"

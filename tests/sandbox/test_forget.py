@@ -8,7 +8,6 @@ import sys
 import types
 
 from conftest import REPO
-
 from grader.sandbox.client import ZYGOTE, worker_environment
 from grader.sandbox.forget import relabel
 

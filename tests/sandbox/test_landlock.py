@@ -11,13 +11,14 @@ import platform
 import shutil
 import socket
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
-from conftest import FIXTURES, REPO
 from test_confine import PATIENCE, PROBE, loopback_listeners, running, wait_until
 
+from conftest import FIXTURES, REPO
 from grader.sandbox import landlock, seccomp
 from grader.sandbox.client import Sandbox, sandbox_for
 from grader.sandbox.confine import level_reached

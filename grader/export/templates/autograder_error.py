@@ -21,7 +21,7 @@ def main(results_path, log_path, status):
         with open(log_path, encoding="utf-8", errors="replace") as handle:
             log = handle.read()[-TAIL:]
     except OSError as exc:
-        log = "(no log: {})".format(exc)
+        log = f"(no log: {exc})"
     timed_out = status in ("124", "137")
     results["tests"].append({
         "name": "Autograder error details (course staff only)",
