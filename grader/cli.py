@@ -1,6 +1,7 @@
 """The ``grader`` command line: ``check``, ``grade``, ``batch``, ``validate`` and ``export``.
 
     grader check [DIR] [--assignment A] [--exercise E ...]    public checks (students)
+    grader check [DIR] --watch                                the same, again on every save
     grader grade DIR --assignment A [--exercise E ...]        every check (tutors, CI)
     grader batch ROOT --assignment A --out OUT [--jobs N]     a whole cohort (tutors)
     grader validate [--assignment A [--exercise E ...]]       the checks catch every mistake
@@ -14,16 +15,24 @@ Exit status: 0 graded (and at or above --fail-under), 1 graded but below --fail-
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
+import signal
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from grader import __version__
 from grader.config import AssignmentConfig, Config, default_config_path, load_config, require_reference
 from grader.errors import GraderError, UsageError
+from grader.submission import needed_preload, recognise_assignment
+
+if TYPE_CHECKING:
+    from grader.model import GradeReport
+    from grader.warm import CheckSession
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,13 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = verbs.add_parser("check", help="run the public checks on your submission")
     check.add_argument("dir", nargs="?", type=Path, default=Path("."), help="submission folder (default: .)")
+    check.add_argument("--watch", "-w", action="store_true",
+                       help="stay running: check again each exercise whose file you save (Ctrl-C to stop)")
     common(check)
     check.set_defaults(handler=_run_grading, mode="check")
 
     grade = verbs.add_parser("grade", help="run every check, public and hidden")
     grade.add_argument("dir", type=Path, help="submission folder")
     common(grade)
-    grade.set_defaults(handler=_run_grading, mode="grade")
+    grade.set_defaults(handler=_run_grading, mode="grade", watch=False)
 
     batch = verbs.add_parser(
         "batch", help="grade a cohort: every folder or .zip in ROOT is one submission",
@@ -114,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--exercise", "-e", action="append", default=[],
                           help="validate only this exercise of the assignment (repeatable)")
     validate.add_argument("--seed", type=_seed, metavar="N")
-    validate.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="processes grading mistakes (default: the cores available)")
+    validate.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                          help="processes grading mistakes (default: the cores available)")
     validate.add_argument("--config", type=Path, metavar="FILE")
     validate.set_defaults(handler=_run_validate)
 
@@ -144,30 +156,17 @@ def _config(args: argparse.Namespace) -> Config:
     return load_config(args.config or default_config_path())
 
 
-def _recognise(config: Config, folder: Path) -> AssignmentConfig:
-    """The assignment whose exercise files the folder holds most of."""
-    counts = {a.id: sum((folder / e.file).is_file() for e in a.exercises) for a in config.assignments.values()}
-    best = max(counts.values())
-    winners = [aid for aid, n in counts.items() if n == best]
-    if best == 0:
-        files = ", ".join(sorted({e.file for a in config.assignments.values() for e in a.exercises}))
-        raise UsageError(f"{folder} holds none of the exercise files ({files}); pass --assignment")
-    if len(winners) > 1:
-        raise UsageError(f"{folder} could belong to {' or '.join(winners)}; pass --assignment")
-    return config.assignments[winners[0]]
-
-
 def _assignment(config: Config, args: argparse.Namespace, folder: Path | None) -> AssignmentConfig:
     if args.assignment is None:
         if folder is None or args.mode != "check":
             raise UsageError("--assignment is required")
-        return _recognise(config, folder)
+        return recognise_assignment(config, folder)
     if args.assignment not in config.assignments:
         raise UsageError(f"unknown assignment {args.assignment!r} (known: {', '.join(config.assignments)})")
     return config.assignments[args.assignment]
 
 
-def _check_exercises(assignment: AssignmentConfig, chosen: list[str]) -> None:
+def check_exercises(assignment: AssignmentConfig, chosen: list[str]) -> None:
     """Every ``--exercise`` must name an exercise of the assignment."""
     known = {e.id for e in assignment.exercises}
     for exercise in chosen:
@@ -187,36 +186,65 @@ def _run_grading(args: argparse.Namespace) -> int:
         raise UsageError(f"{folder} is not a folder")
     config = _config(args)
     assignment = _assignment(config, args, folder)
-    _check_exercises(assignment, args.exercise)
+    check_exercises(assignment, args.exercise)
     if args.mode == "grade":
         require_reference(assignment)
-    for option in ("json", "html", "junit", "markdown"):
+    for option in _RENDERERS:
         target = getattr(args, option)
         if target is not None and not target.resolve().parent.is_dir():
             raise UsageError(f"--{option} {target}: folder {target.parent} does not exist")
+    if args.watch and args.fail_under is not None:
+        raise UsageError("--fail-under has no meaning with --watch, which runs until you stop it")
 
     from grader.sandbox.client import sandbox_for
 
-    # The zygote imports torch while this process does the same below.
-    with sandbox_for(assignment) as sandbox:
+    # The zygote imports torch while this process does the same below, and torchvision or
+    # matplotlib only where the files of the exercises to be checked import them.
+    chosen = args.exercise or [e.id for e in assignment.exercises]
+    sandbox = sandbox_for(assignment, preload=needed_preload(assignment, chosen, folder))
+    try:
         if args.require_isolation:
             _require_isolation(args.require_isolation, sandbox.isolation())
         from grader.grading import Options, grade
 
         options = Options(mode=args.mode, seed=args.seed, exercises=tuple(args.exercise),
                           exercise_seconds=args.timeout, submission_label=str(folder))
+        if args.watch:
+            from grader.warm import CheckSession
+
+            with CheckSession(assignment, folder.resolve(), options, sandbox) as session:
+                return _watch(args, session)
         report = grade(assignment, folder.resolve(), sandbox, options)
+    finally:
+        sandbox.close()
     _write_outputs(args, report)
     from grader.report.text import render_terminal
 
-    width = min(max(shutil.get_terminal_size((88, 24)).columns, 60), 160)
-    sys.stdout.write(render_terminal(report, color=_color(args.color), width=width, waited=_seconds_since_start()))
+    sys.stdout.write(render_terminal(report, color=_color(args.color), width=_width(), waited=_seconds_since_start()))
     if args.fail_under is not None:
         value, percent = args.fail_under
         threshold = value * report.max_score / 100 if percent else value
         if report.score < threshold:
             print(f"grader: score {report.score:g} is below --fail-under {threshold:g}", file=sys.stderr)
             return 1
+    return 0
+
+
+def _width() -> int:
+    return min(max(shutil.get_terminal_size((88, 24)).columns, 60), 160)
+
+
+def _watch(args: argparse.Namespace, session: CheckSession) -> int:
+    """``check --watch`` until Ctrl-C, a closed terminal or a kill (all three end it cleanly); exit status 0."""
+    from grader.watch import Screen, watch
+
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.default_int_handler)
+    screen = Screen(sys.stdout, _color(args.color), _width(), clear=sys.stdout.isatty())
+    try:
+        watch(session, screen, lambda report: _write_outputs(args, report))
+    except KeyboardInterrupt:
+        print("grader: stopped watching", file=sys.stderr)
     return 0
 
 
@@ -242,18 +270,18 @@ def _require_isolation(level: str, layers: tuple[str, ...]) -> None:
                           f"(missing: {', '.join(missing)})")
 
 
-def _write_outputs(args: argparse.Namespace, report: object) -> None:
-    from grader.report import write_atomic
-    from grader.report.gradescope import render_json
-    from grader.report.html import render_html
-    from grader.report.junit import render_junit
-    from grader.report.markdown import render_markdown
+# Each output option's renderer, imported only when the option is given (jinja2 takes a while).
+_RENDERERS = {"json": ("grader.report.gradescope", "render_json"), "html": ("grader.report.html", "render_html"),
+              "junit": ("grader.report.junit", "render_junit"), "markdown": ("grader.report.markdown", "render_markdown")}
 
-    renderers: dict[str, Callable[..., str]] = {"json": render_json, "html": render_html, "junit": render_junit,
-                                                "markdown": render_markdown}
-    for option, render in renderers.items():
+
+def _write_outputs(args: argparse.Namespace, report: GradeReport) -> None:
+    from grader.report import write_atomic
+
+    for option, (module, name) in _RENDERERS.items():
         target = getattr(args, option)
         if target is not None:
+            render: Callable[[GradeReport], str] = getattr(importlib.import_module(module), name)
             write_atomic(target, render(report))
 
 
@@ -265,7 +293,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {args.out} exists and is not a folder")
     config = _config(args)
     assignment = _assignment(config, args, None)
-    _check_exercises(assignment, args.exercise)
+    check_exercises(assignment, args.exercise)
     require_reference(assignment)
     from grader.batch import run, summary
     from grader.batch.intake import read_names
@@ -289,7 +317,7 @@ def _run_batch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     renderers = {"json": summary.cohort_json, "junit": lambda r: summary.cohort_junit(r, assignment.id),
-                 "html": lambda r: summary.render_summary(r, assignment.title),
+                 "html": lambda _: (args.out / "summary.html").read_text(encoding="utf-8"),
                  "markdown": lambda r: summary.cohort_markdown(r, assignment.title)}
     for option, render in renderers.items():
         if getattr(args, option) is not None:
@@ -315,15 +343,14 @@ def _run_validate(args: argparse.Namespace) -> int:
     chosen = [config.assignments[args.assignment]] if args.assignment else list(config.assignments.values())
     for assignment in chosen:
         require_reference(assignment)
-        _check_exercises(assignment, args.exercise)
+        check_exercises(assignment, args.exercise)
     from grader.sandbox.client import sandbox_for
 
     ok = True
     for assignment in chosen:
         with sandbox_for(assignment) as sandbox:
-            from grader.validate import render_validation, validate
-
             from grader.batch.run import default_jobs
+            from grader.validate import render_validation, validate
 
             validation = validate(assignment, sandbox, args.seed, args.jobs or default_jobs(), tuple(args.exercise))
         sys.stdout.write(render_validation(validation))
@@ -359,8 +386,15 @@ def _run_export_gradescope(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status (``check`` and ``grade`` end the process instead)."""
     args = build_parser().parse_args(argv)
+    status = _handle(args)
+    if args.handler is _run_grading:
+        _end_now(status)
+    return status
+
+
+def _handle(args: argparse.Namespace) -> int:
     try:
         return args.handler(args)
     except GraderError as exc:
@@ -369,8 +403,23 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the grader's own bug outside every check: still not "below --fail-under"
+    except Exception as exc:  # the grader's own bug outside every check: still not "below --fail-under"  # noqa: BLE001
         where = traceback.extract_tb(exc.__traceback__)[-1]
         print(f"grader: grader error ({type(exc).__name__}: {exc}) at {Path(where.filename).name}:{where.lineno}; "
               "this is not your fault, please tell the course staff", file=sys.stderr)
         return 2
+
+
+def _end_now(status: int) -> NoReturn:
+    """End the process without tearing the interpreter down.
+
+    With torch loaded, the teardown (mostly collecting every object of every module) takes
+    close to a second of CPU, for nothing: the report is printed, each file written and
+    closed, the sandbox ended. The student waits for their prompt, not for that.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away (grader check | head)
+            pass
+    os._exit(status)

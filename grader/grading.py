@@ -8,13 +8,14 @@
 
 from __future__ import annotations
 
+import importlib
 import shlex
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Literal
 
 import torch
 
@@ -23,13 +24,14 @@ from grader.answer_results import Submitted, answer_results, answers_notes, subm
 from grader.answers import free_text
 from grader.catalogue import Mistake
 from grader.checks import CheckFailed, CheckSpec, Context, Student
-from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, HintLevel, require_reference
+from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, require_reference
 from grader.errors import AbortCheck, StudentCrash, StudentFailure
 from grader.faults import grader_error_feedback
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
 from grader.sandbox.client import Sandbox
 from grader.submission import file_state, near_match, submitted_python_files
+from grader.vocabulary import HintLevel, Mode, Outcome
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Options:
     return through it).
     """
 
-    mode: Literal["check", "grade"] = "grade"
+    mode: Mode = "grade"
     seed: int | None = None
     exercises: tuple[str, ...] = ()
     exercise_seconds: float | None = None
@@ -59,9 +61,13 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
     start = time.perf_counter()
     # The grader's own tensors are tiny, and a worker computes beside it on the same cores.
     torch.set_num_threads(1)
+    # What the zygote imports before its first worker, the exercises need here too (torchvision's
+    # transforms, matplotlib for figures): imported now, beside the zygote on the other core.
+    for module in sandbox.preload:
+        importlib.import_module(module)
     seed = assignment.seed if options.seed is None else options.seed
     chosen = [e for e in assignment.exercises if not options.exercises or e.id in options.exercises]
-    answers = submitted_answers(assignment, submission) if any(e.answers or e.free_text for e in chosen) else None
+    answers = answers_of(assignment, chosen, submission)
     exercises = tuple(grade_exercise(assignment, exercise, submission, sandbox, options, seed, answers)
                       for exercise in chosen)
     return GradeReport(
@@ -74,9 +80,20 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
         started=started.isoformat(timespec="seconds"),
         seconds=round(time.perf_counter() - start, 3),
         grader_version=__version__,
-        notes=(*not_judged_note(assignment, exercises, options), *answers_notes(assignment, exercises, answers, options.mode),
-               isolation_note(sandbox.isolation())),
+        notes=report_notes(assignment, exercises, answers, options, sandbox.isolation()),
     )
+
+
+def answers_of(assignment: AssignmentConfig, exercises: list[ExerciseConfig], submission: Path) -> Submitted | None:
+    """The submission's answers.yaml, read once, where any of ``exercises`` asks for answers."""
+    return submitted_answers(assignment, submission) if any(e.answers or e.free_text for e in exercises) else None
+
+
+def report_notes(assignment: AssignmentConfig, exercises: tuple[ExerciseResult, ...], answers: Submitted | None,
+                 options: Options, layers: tuple[str, ...]) -> tuple[str, ...]:
+    """The run-level notes of a report on ``exercises``: what is left to grading, answers.yaml, isolation."""
+    return (*not_judged_note(assignment, exercises, options), *answers_notes(assignment, exercises, answers, options.mode),
+            isolation_note(layers))
 
 
 def not_judged_note(assignment: AssignmentConfig, results: tuple[ExerciseResult, ...],
@@ -92,8 +109,8 @@ def not_judged_note(assignment: AssignmentConfig, results: tuple[ExerciseResult,
     later = sum(assignment.exercise(r.id).points_after_submission for r in results)
     if not later:
         return ()
-    return (f"public checks: {public:g} of {public + later:g} points; hidden checks and the answers in "
-            "answers.yaml are graded after submission",)
+    return ((f"public checks: {public:g} of {public + later:g} points; hidden checks and the answers in "
+            "answers.yaml are graded after submission"),)
 
 
 def isolation_note(layers: tuple[str, ...]) -> str:
@@ -199,21 +216,20 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
               hint_level: HintLevel = "full") -> CheckRun:
     """Run one check; the student's failures fail it, the grader's own are errors."""
     start = time.perf_counter()
-    status, feedback, mistake, outcome = "passed", None, None, None
+    outcome: Outcome = "passed"
+    feedback, mistake = None, None
     try:
         spec.run(context)
     except (CheckFailed, AbortCheck, StudentFailure) as error:
         failed = failure_of(error, context)
-        status, feedback, mistake, outcome = "failed", failed.feedback, failed.mistake, failed.outcome
-    except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
-        status, outcome, feedback = "error", "grader-error", grader_error_feedback(exc)
+        outcome, feedback, mistake = failed.outcome, failed.feedback, failed.mistake
+    except Exception as exc:  # the grader's own bug: reported as such, never the student's fault  # noqa: BLE001
+        outcome, feedback = "grader-error", grader_error_feedback(exc)
     result = CheckResult(
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
-        visibility=config.visibility,  # type: ignore[arg-type]
-        status=status,  # type: ignore[arg-type]
+        visibility=config.visibility, outcome=outcome,
         feedback=as_reported(feedback, context.known(mistake), hint_level, tuple(context.student.warnings)),
-        mistake=mistake, notes=tuple(context.notes),
-        seconds=round(time.perf_counter() - start, 4), outcome=outcome,
+        mistake=mistake, notes=tuple(context.notes), seconds=round(time.perf_counter() - start, 4),
     )
     return CheckRun(result, tuple(context.figures), context.reference_seconds)
 

@@ -7,9 +7,10 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -177,3 +178,34 @@ def sandbox() -> Iterator[Any]:
 
     with Sandbox() as box:
         yield box
+
+
+def process_tree(pid: int) -> set[tuple[int, int]]:
+    """Every living descendant of ``pid``, as (pid, start time) so that a reused pid is not mistaken for it."""
+    parents: dict[int, list[tuple[int, int]]] = {}
+    for entry in os.listdir("/proc"):
+        stat = _stat(int(entry)) if entry.isdigit() else None
+        if stat is not None and stat[0] not in "ZX":
+            parents.setdefault(stat[1], []).append((int(entry), stat[2]))
+    found: set[tuple[int, int]] = set()
+    todo = [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child[0])
+    return found
+
+
+def still_running(processes: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Those of ``processes`` (from :func:`process_tree`) still running; zombies count as ended."""
+    return {(pid, start) for pid, start in processes
+            if (stat := _stat(pid)) is not None and stat[2] == start and stat[0] not in "ZX"}
+
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """State, parent pid and start time of a process, from /proc; None when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[1]), int(fields[19])

@@ -29,3 +29,19 @@ def test_what_is_not_a_sane_png_is_refused() -> None:
     assert safe_png(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10) is None
     assert safe_png(_png((4001, 2))) is None
     assert safe_png(b"") is None
+
+
+def test_a_drawn_figure_becomes_a_png_and_is_closed() -> None:
+    import matplotlib.pyplot as plt
+
+    from grader.images import drawn_png
+
+    def draw():  # type: ignore[no-untyped-def]
+        figure, ax = plt.subplots(figsize=(2, 1))
+        ax.plot([0, 1], [1, 0])
+        return figure
+
+    before = len(plt.get_fignums())
+    png = drawn_png(draw)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(plt.get_fignums()) == before
+    assert drawn_png(lambda: png) == png  # drawn earlier (on a thread, say): as it is

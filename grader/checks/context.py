@@ -18,15 +18,16 @@ which input, got vs expected, hint.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
 from grader.catalogue import Mistake
 from grader.checks import diagnosis
-from grader.checks.calls import Call, Example, materialize
+from grader.checks.calls import Built, Call, Example, materialize
 from grader.checks.compare import compare, compare_shape
 from grader.checks.driver import PASSED_INPUTS, draw, evidence, replay, search
 from grader.checks.failures import CheckFailed
@@ -108,6 +109,19 @@ class Context:
         finally:
             self.reference_seconds += time.perf_counter() - start
 
+    @property
+    def has_reference(self) -> bool:
+        """Whether the reference solution is here (grade mode): work only it needs can start early."""
+        return self._reference is not None
+
+    def build(self, spec: dict[str, Any]) -> Any:
+        """A fresh parent-side object built from a ``Built`` spec, for reference work on a thread
+        (seeded, as the worker builds it; never shared with the checks' own copies).
+
+        >>> ctx.build({"seed": 0, "root": ["torchvision", "resnet50"]})  # doctest: +SKIP
+        """
+        return materialize(Built(spec), {}, self.student.provided_from)
+
     def parent_call(self, function: Callable[..., Any], call: Call) -> Any:
         """Run trusted code (an oracle, a mistake) on a private copy of the arguments."""
         def run() -> Any:
@@ -119,23 +133,15 @@ class Context:
 
     def add_figure(self, title: str, student_png: bytes | None, reference: Callable[[], Any] | None,
                    note: str = "") -> None:
-        """Show the student's figure beside the reference's (drawn here by ``reference()``)."""
-        from grader.images import figure_png
+        """Show the student's figure beside the reference's: ``reference()`` draws it here, or
+        returns its PNG bytes (drawn on a thread while the student's code ran, say)."""
+        from grader.images import drawn_png
 
         reference_png = None
         if reference is not None and self._reference is not None:
-            import matplotlib
-
-            matplotlib.use("Agg")  # the grader draws headless, whatever the machine has
-            import matplotlib.pyplot as plt
-
-            def draw_reference() -> bytes:
-                figure = reference()
-                png = figure_png(figure)
-                plt.close(figure)
-                return png
-
-            reference_png = self.trusted(draw_reference)
+            start = time.perf_counter()
+            reference_png = drawn_png(reference)
+            self.reference_seconds += time.perf_counter() - start
         self.figures.append(Figure(title, student_png, reference_png, note))
 
     # -- judging ----------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """The pre-warmed process that forks workers: torch imported once, forked in ~20 ms.
 
-Started by the parent as ``python -I -m grader.sandbox.zygote FD [MODULE ...]`` with a clean
-environment and one thread per library. It imports torch, numpy and the worker code
-(nothing of the course's checks or solutions), then waits on the socket FD for requests::
+Started by the parent as ``python -I -c START FD [MODULE ...]`` (``client.ZYGOTE``) with a
+clean environment and one thread per library. It imports torch, numpy and the worker code
+(nothing of the course's checks or solutions, nothing of the grader beyond this package and
+its errors), forgets where the grader is installed (``forget.py``: no worker can import it or
+find its files), then waits on the socket FD for requests::
 
     {"op": "spawn", "plan": {"folder": "/tmp/grader-1/w-2", "root": "/tmp/grader-1/root", ...}}
 
@@ -16,8 +18,10 @@ The zygote replies ``{"pid": worker, "keeper": keeper, "tree": true}`` with two 
 descriptors attached (SCM_RIGHTS): the parent's end of a fresh socket pair to the worker,
 and a pidfd of the worker, with which the parent kills it without any race on reused pids.
 Forking happens before any torch operation has started a thread pool, which keeps it safe.
-The assignment's ``preload`` modules (torchvision, say) are imported once the first worker
-is out, so that import overlaps with that worker's checks.
+The assignment's ``preload`` modules (torchvision, say) are imported before the first worker
+is forked, while the parent imports the same modules on the other core: imported after it,
+they would hold up the second worker for as long as the import takes, and they cost the
+parent about that much too, later, on the way of the exercise that needs them.
 
 One zygote may serve several parents (the job processes of a batch, forked from one
 process): ``{"op": "attach"}`` with a socket attached (SCM_RIGHTS) opens another control
@@ -40,10 +44,7 @@ from typing import NoReturn
 import numpy as np  # noqa: F401  (imported so every worker starts with it loaded)
 import torch
 
-# The catalogue's Mistake class: ``grader validate`` grades mutants whose catalogue module
-# imports it, and the grader's package is not visible from the worker's private view.
-from grader import catalogue  # noqa: F401
-from grader.sandbox import cgroups, codec, confine, orphans, worker
+from grader.sandbox import cgroups, codec, confine, orphans, view, worker
 from grader.sandbox.linux import die_with_parent
 
 
@@ -213,12 +214,18 @@ def _living(keepers: list[int]) -> list[int]:
 
 
 def main(fd: int, preload: list[str]) -> None:
+    """Serve spawn requests on the socket ``fd`` until the last control channel closes."""
     die_with_parent()
+    # Each worker looks up what of the grader's installation to hide (``view.install_files``):
+    # about 10 ms with importlib.metadata's caches cold, well under 1 ms once they are warm here.
+    view.install_files()
     # Keepers are reaped automatically; the parent watches workers through their sockets.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     # Ctrl-C in the terminal reaches the whole foreground group; the parent decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     zygote = os.getpid()
+    for module in preload:
+        importlib.import_module(module)
     # Each control channel: the bytes of a request not yet complete, and the pidfds of its keepers.
     pending: dict[socket.socket, bytes] = {socket.socket(fileno=fd): b""}
     keepers: dict[socket.socket, list[int]] = {channel: [] for channel in pending}
@@ -246,13 +253,5 @@ def main(fd: int, preload: list[str]) -> None:
                 held = [pidfd for pidfds in keepers.values() for pidfd in pidfds]
                 keeper = _spawn(channel, list(pending), held, request, zygote)
                 keepers[channel] = _living(keepers[channel]) + ([keeper] if keeper is not None else [])
-                # Preloading after the first worker is out overlaps the import with its work;
-                # workers forked later start with the modules loaded.
-                while preload:
-                    importlib.import_module(preload.pop(0))
             for extra in fds:
                 os.close(extra)
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2:])

@@ -1,6 +1,6 @@
 """Every exercise module speaks only the course author's language.
 
-It imports the checks library (``grader.checks``: the verbs, compare, strategies) and the
+It imports the checks library (``grader.checks``: the verbs, compare, strategies, background) and the
 catalogue's ``Mistake``, never the sandbox or the report model; it reaches no further than
 the ``Context`` (never ``ctx.student``), fails a check with ``ctx.failure``, never by
 building a ``CheckFailed`` or a ``Feedback`` by hand, and draws from strategies declared at
@@ -16,8 +16,9 @@ import pytest
 
 from conftest import FIXTURES, REPO
 
-AUTHOR_MODULES = {"grader.checks", "grader.checks.compare", "grader.checks.strategies", "grader.catalogue"}
-MODULES = sorted((REPO / "grader" / "exercises").glob("*/*.py")) + [FIXTURES / "new_exercise" / "checks" / "layer_norm.py"]
+AUTHOR_MODULES = {"grader.checks", "grader.checks.background", "grader.checks.compare", "grader.checks.strategies",
+                  "grader.catalogue"}
+MODULES = [*sorted((REPO / "grader" / "exercises").glob("*/*.py")), FIXTURES / "new_exercise" / "checks" / "layer_norm.py"]
 
 
 def reach_throughs(path: Path) -> list[str]:

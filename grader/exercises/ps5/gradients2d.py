@@ -10,12 +10,14 @@ the returned model itself; the provided plot is drawn from the student's results
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
 from grader.checks import Call, Context, Remote, check
+from grader.checks.background import figure_once
 from grader.checks.compare import compare, compare_shape
 
 CLASS, TRAIN, GRID, GRADIENTS = "MLP2d", "train_classifier", "evaluate_on_grid", "compute_input_gradients"
@@ -112,13 +114,44 @@ def input_gradients(ctx: Context) -> None:
                               got=tuple(t.float() for t in (xx, yy, gx, gy)), replay=grid_call(net.float()))
 
 
+def toy_data(ctx: Context) -> tuple[torch.Tensor, torch.Tensor]:
+    """The provided toy data set the student's loop is trained on."""
+    return ctx.provided_module("helper").make_toy_dataset(400, 0)
+
+
+def reference_figure(ctx: Context) -> Callable[[], bytes] | None:
+    """The reference's figure (None without the reference, as in ``grader check``).
+
+    It depends on nothing of the submission, so it is drawn once per process, and on a
+    thread started just before the student's training: training the reference's model is
+    most of its cost, and the parent would otherwise wait idle while the worker trains.
+    The model is made here, seeded: the thread must leave torch's global generator alone.
+    """
+    if not ctx.has_reference:
+        return None
+    ref, helper = ctx.reference, ctx.provided_module("helper")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = ref.MLP2d()
+    x, y = toy_data(ctx)
+
+    def draw() -> Any:
+        net, _ = ref.train_classifier(model, x, y)
+        xx, yy, p = ref.evaluate_on_grid(net, *BOX, 25)
+        _, _, gx, gy = ref.compute_input_gradients(net, *BOX, 25)
+        return helper.plot_data_boundary_and_gradients(x, y, xx, yy, p, gx, gy)
+
+    return figure_once(("gradients2d", ref.__file__, helper.__file__), draw)
+
+
 def trained(ctx: Context) -> tuple[Remote, float, torch.Tensor, torch.Tensor]:
     """Train the student's model with the student's loop on the toy data (once per worker)."""
     if "trained" not in ctx.memo:
-        x, y = ctx.provided_module("helper").make_toy_dataset(400, 0)
+        x, y = toy_data(ctx)
         handle = ctx.call(CLASS, Call((), {}, ()))
         ctx.memo["initial"] = handle.call("state_dict")
         call = Call((handle, x, y), {}, ("model", "X", "y"))
+        reference_figure(ctx)  # drawn meanwhile
         got = ctx.call(TRAIN, call)
         if not (isinstance(got, (tuple, list)) and len(got) == 2 and isinstance(got[0], Remote)
                 and isinstance(got[1], (int, float)) and not isinstance(got[1], bool)):
@@ -169,15 +202,7 @@ def gradient_figure(ctx: Context) -> None:
         raise ctx.failure(GRID, call, "evaluate_on_grid() and compute_input_gradients() must return 3 and 4 tensors")
     args = (x, y, grid[0], grid[1], grid[2], grads[2], grads[3])
     _, pngs = ctx.call_with_figures("plot_data_boundary_and_gradients", Call(args), module="helper")
-
-    def reference_figure() -> Any:
-        ref = ctx.reference
-        net, _ = ref.train_classifier(ref.MLP2d(), x, y)
-        xx, yy, p = ref.evaluate_on_grid(net, *BOX, 25)
-        _, _, gx, gy = ref.compute_input_gradients(net, *BOX, 25)
-        return ctx.provided_module("helper").plot_data_boundary_and_gradients(x, y, xx, yy, p, gx, gy)
-
-    ctx.add_figure("data, decision boundary and input gradients", pngs[0] if pngs else None, reference_figure)
+    ctx.add_figure("data, decision boundary and input gradients", pngs[0] if pngs else None, reference_figure(ctx))
     if not pngs:
         raise ctx.failure("plot_data_boundary_and_gradients", None, "the plot could not be drawn from your results")
 

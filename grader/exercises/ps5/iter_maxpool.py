@@ -10,6 +10,7 @@ reference's. Hidden: every function against the reference.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -17,6 +18,7 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from grader.checks import Call, Context, check
+from grader.checks.background import figure_once
 from grader.checks.compare import compare
 from grader.checks.strategies import tensors
 
@@ -144,12 +146,22 @@ def image_round_trip(ctx: Context) -> None:
                           verdict.details)
 
 
+def reference_figure(ctx: Context) -> Callable[[], bytes] | None:
+    """The reference's figure (None without the reference, as in ``grader check``): it
+    depends on nothing of the submission, so it is drawn once per process, on a thread
+    that runs while the worker draws the student's."""
+    if not ctx.has_reference:
+        return None
+    ref, helper, image = ctx.reference, ctx.provided_module("helper_maxpool"), ctx.provided_file(IMAGE)
+    return figure_once(("iter_maxpool", ref.__file__, helper.__file__, str(image)),
+                       lambda: helper.run_experiment(image, functions=ref))
+
+
 @check("experiment_figure", "run_experiment() draws the 2 x 5 grid from your functions (shown beside the reference)")
 def experiment_figure(ctx: Context) -> None:
+    reference = reference_figure(ctx)
     _, pngs = ctx.call_with_figures("run_experiment", Call((), {}, ()), module="helper_maxpool")
-    helper = ctx.provided_module("helper_maxpool")
-    ctx.add_figure("iterated max pooling (top) and Gaussian blur (bottom)", pngs[0] if pngs else None,
-                   lambda: helper.run_experiment(ctx.provided_file(IMAGE), functions=ctx.reference))
+    ctx.add_figure("iterated max pooling (top) and Gaussian blur (bottom)", pngs[0] if pngs else None, reference)
     if not pngs:
         raise ctx.failure("run_experiment", None, "run_experiment() drew no figure")
 

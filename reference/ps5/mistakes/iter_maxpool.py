@@ -6,16 +6,15 @@ What the checks need to tell them apart from the reference: ``iters >= 2``
 ``k >= 3`` (with k = 1 no padding and stride k are both harmless); more than one channel
 (``blur_channels_mixed``); any sigma but 0.5 for ``wrong_exponent`` (exp(-r^2 / sigma)
 equals exp(-r^2 / (2 sigma^2)) there); an image file with values other than 0 and 255 is
-enough for ``image_not_scaled``. The image variant reads the file with
-``torchvision.io`` and converts it to grayscale with PIL's own integer formula for
-``convert("L")``, so that it gives exactly what a student's PIL code gives.
+enough for ``image_not_scaled``, which reads the file with PIL as the sheet asks.
 """
 
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
-from torchvision.io import ImageReadMode, read_image
+from PIL import Image
 
 from grader.catalogue import Mistake
 
@@ -107,10 +106,9 @@ def _blur_blurs_input_each_time(
 
 def _image_not_scaled(path: str | Path) -> torch.Tensor:
     # Grayscale values 0..255 as floats, never divided by 255.
-    rgb = read_image(str(path), ImageReadMode.RGB).to(torch.int64)
-    # PIL's convert("L"): L = (19595 R + 38470 G + 7471 B + 2^15) >> 16 (ITU-R 601-2 luma).
-    gray = (19595 * rgb[0] + 38470 * rgb[1] + 7471 * rgb[2] + 0x8000) >> 16
-    return gray.to(torch.float32)[None, None]
+    with Image.open(path) as image:
+        gray = np.asarray(image.convert("L"), dtype=np.float32)
+    return torch.from_numpy(gray)[None, None]
 
 
 MISTAKES: list[Mistake] = [
