@@ -23,6 +23,7 @@ from grader.config import AnswerConfig, AssignmentConfig, ExerciseConfig
 from grader.errors import StudentFailure
 from grader.faults import grader_error_feedback
 from grader.model import CheckResult, ExerciseResult, Feedback
+from grader.vocabulary import Mode, Outcome, Visibility
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def submitted_answers(assignment: AssignmentConfig, submission: Path) -> Submitt
 
 
 def answer_results(assignment: AssignmentConfig, exercise: ExerciseConfig, answers: Submitted,
-                   mode: str) -> list[CheckResult]:
+                   mode: Mode) -> list[CheckResult]:
     """One result per answer of the exercise. "grade" compares each hand-computed answer with the
     reference's. "check" never reads the reference: it judges the form of every answer (filled in,
     readable, of the declared kind and shape) and of the free text, and scores nothing, since a
@@ -59,7 +60,8 @@ def answer_results(assignment: AssignmentConfig, exercise: ExerciseConfig, answe
         start = time.perf_counter()
         key = item.key if isinstance(item, AnswerConfig) else item
         problems = answers.answers.problems_of(key)
-        status, outcome, feedback = "failed", None, None
+        outcome: Outcome
+        feedback = None
         try:
             if answers.failure is not None:
                 outcome, feedback = answers.failure.outcome, Feedback(summary=str(answers.failure))
@@ -69,26 +71,25 @@ def answer_results(assignment: AssignmentConfig, exercise: ExerciseConfig, answe
                     details=tuple(str(p) for p in problems[1:]))
             elif not isinstance(item, AnswerConfig):
                 filled = str(answers.values.get(key) or "").strip()
-                status, outcome = ("passed", None) if filled else ("failed", "missing")
+                outcome = "passed" if filled else "missing"
                 feedback = None if filled else Feedback(summary=f"answers.yaml '{key}': no answer yet (free text, "
                                                                 "for your tutor)")
             else:
                 if grading and expected is None:
                     expected = read_answers(assignment.reference / assignment.answers_file).values
                 verdict = check_answer(item, answers.values, expected) if grading else check_form(item, answers.values)
-                status = "passed" if verdict.ok else "failed"
+                outcome = "passed" if verdict.ok else "missing" if answers.values.get(key) is None else "wrong"
                 if not verdict.ok:
-                    outcome = "missing" if answers.values.get(key) is None else "wrong"
                     feedback = Feedback(summary=f"answers.yaml '{key}': {verdict.summary}", details=verdict.details,
                                         hint=_misspelt(key, answers.values, assignment) if outcome == "missing" else None)
-        except Exception as exc:  # the grader's own bug (the reference answers lack the key, say)
-            status, outcome, feedback = "error", "grader-error", grader_error_feedback(exc)
+        except Exception as exc:  # the grader's own bug (the reference answers lack the key, say)  # noqa: BLE001
+            outcome, feedback = "grader-error", grader_error_feedback(exc)
+        visibility: Visibility = item.visibility if isinstance(item, AnswerConfig) and grading else "public"
         results.append(CheckResult(
             exercise=exercise.id, check=f"answer_{key}", description=_answer_description(item, grading),
             points=item.points if isinstance(item, AnswerConfig) and grading else 0.0,
-            visibility=item.visibility if isinstance(item, AnswerConfig) and grading else "public",  # type: ignore[arg-type]
-            status=status,  # type: ignore[arg-type]
-            feedback=feedback, seconds=round(time.perf_counter() - start, 4), outcome=outcome,
+            visibility=visibility, outcome=outcome,
+            feedback=feedback, seconds=round(time.perf_counter() - start, 4),
         ))
     return results
 
@@ -111,7 +112,7 @@ def _misspelt(key: str, given: dict[str, Any], assignment: AssignmentConfig) -> 
 
 
 def answers_notes(assignment: AssignmentConfig, exercises: tuple[ExerciseResult, ...], answers: Submitted | None,
-                  mode: str) -> tuple[str, ...]:
+                  mode: Mode) -> tuple[str, ...]:
     """Remarks on answers.yaml that no result of an answer shows: lines outside every known key,
     free text lost (in "grade" mode, where free text is no check), and in "check" mode what the
     answers as they are would lose at grading."""

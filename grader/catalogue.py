@@ -28,8 +28,9 @@ Mistake modules import only torch, numpy, the standard library and this module: 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

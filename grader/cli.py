@@ -19,6 +19,7 @@ import os
 import shutil
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -122,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--exercise", "-e", action="append", default=[],
                           help="validate only this exercise of the assignment (repeatable)")
     validate.add_argument("--seed", type=_seed, metavar="N")
-    validate.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="processes grading mistakes (default: the cores available)")
+    validate.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                          help="processes grading mistakes (default: the cores available)")
     validate.add_argument("--config", type=Path, metavar="FILE")
     validate.set_defaults(handler=_run_validate)
 
@@ -291,7 +293,7 @@ def _run_batch(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     renderers = {"json": summary.cohort_json, "junit": lambda r: summary.cohort_junit(r, assignment.id),
-                 "html": lambda r: summary.render_summary(r, assignment.title),
+                 "html": lambda _: (args.out / "summary.html").read_text(encoding="utf-8"),
                  "markdown": lambda r: summary.cohort_markdown(r, assignment.title)}
     for option, render in renderers.items():
         if getattr(args, option) is not None:
@@ -323,9 +325,8 @@ def _run_validate(args: argparse.Namespace) -> int:
     ok = True
     for assignment in chosen:
         with sandbox_for(assignment) as sandbox:
-            from grader.validate import render_validation, validate
-
             from grader.batch.run import default_jobs
+            from grader.validate import render_validation, validate
 
             validation = validate(assignment, sandbox, args.seed, args.jobs or default_jobs(), tuple(args.exercise))
         sys.stdout.write(render_validation(validation))
@@ -378,7 +379,7 @@ def _handle(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the grader's own bug outside every check: still not "below --fail-under"
+    except Exception as exc:  # the grader's own bug outside every check: still not "below --fail-under"  # noqa: BLE001
         where = traceback.extract_tb(exc.__traceback__)[-1]
         print(f"grader: grader error ({type(exc).__name__}: {exc}) at {Path(where.filename).name}:{where.lineno}; "
               "this is not your fault, please tell the course staff", file=sys.stderr)

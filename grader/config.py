@@ -1,9 +1,8 @@
 """Load and validate ``config.yaml`` into frozen dataclasses.
 
-Every problem becomes a :class:`ConfigError` whose one-line message names the key::
-
-    config.yaml: assignments.basics.exercises.eigen.checks.symmetric.points: expected a
-    number >= 0, got 'two'
+Every problem becomes a :class:`ConfigError` whose one-line message names the key
+(``config.yaml: assignments.basics.exercises.eigen.checks.symmetric.points: expected a
+number >= 0, got 'two'``).
 
 >>> config = load_config(default_config_path())                 # doctest: +SKIP
 >>> config.assignments["basics"].exercises[0].id                # doctest: +SKIP
@@ -16,14 +15,13 @@ import difflib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import yaml
 
 from grader.errors import ConfigError, UsageError
-
-HintLevel = Literal["full", "nudge", "none"]
-HINT_LEVELS: tuple[str, ...] = get_args(HintLevel)
+from grader.manual_items import ManualItem, check_ids, read_items
+from grader.vocabulary import HINT_LEVELS, MODES, VISIBILITIES, HintLevel, Mode, Visibility, one_of
 
 
 @dataclass(frozen=True)
@@ -43,11 +41,8 @@ class CheckConfig:
 
     id: str
     points: float
-    visibility: str
+    visibility: Visibility
     max_examples: int | None = None
-
-
-ANSWER_KINDS = ("integer", "number", "matrix")
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,7 @@ class AnswerConfig:
     key: str
     points: float
     tolerance: float
-    visibility: str = "hidden"
+    visibility: Visibility = "hidden"
     kind: str = "number"
     shape: tuple[int, ...] = ()
 
@@ -83,10 +78,11 @@ class ExerciseConfig:
     answers: tuple[AnswerConfig, ...]
     free_text: tuple[str, ...]
     # How much a hint says, per mode ("check", "grade"): the full hint unless the course says.
-    hints: dict[str, HintLevel] = field(default_factory=dict)
+    hints: dict[Mode, HintLevel] = field(default_factory=dict)
     # Points of checks and answers that a student bundle leaves out (its config has neither):
     # None means they are all here, to be counted.
     declared_after_submission: float | None = None
+    manual: tuple[ManualItem, ...] = ()  # items a tutor scores in grader batch's manual.csv
 
     @property
     def module(self) -> str:
@@ -96,7 +92,7 @@ class ExerciseConfig:
         """The torch op patterns ``function`` may not use while it is graded."""
         return self.forbidden.get(function, ())
 
-    def hint_level(self, mode: str) -> HintLevel:
+    def hint_level(self, mode: Mode) -> HintLevel:
         """How much hints say in ``mode``: "full", "nudge" (where, not how) or "none"."""
         return self.hints.get(mode, "full")
 
@@ -220,10 +216,10 @@ class _Reader:
             raise self.fail(where, f"expected text, got {_show(value)}")
         return value
 
-    def visibility(self, value: Any, where: str) -> str:
-        if value not in ("public", "hidden"):
+    def visibility(self, value: Any, where: str) -> Visibility:
+        if (visibility := one_of(value, VISIBILITIES)) is None:
             raise self.fail(where, f"expected 'public' or 'hidden', got {_show(value)}")
-        return value
+        return visibility
 
     def config(self, raw: Any) -> Config:
         top = self.mapping(raw, "", {"defaults", "assignments"}, {"assignments"})
@@ -274,6 +270,7 @@ class _Reader:
         if not exercises_raw:
             raise self.fail(f"{where}.exercises", "no exercise defined")
         exercises = tuple(self.exercise(f"{where}.exercises.{eid}", str(eid), e) for eid, e in exercises_raw.items())
+        check_ids(self, exercises, where)
         templates = self.path_of(body["templates"], f"{where}.templates")
         if not templates.is_dir():
             raise self.fail(f"{where}.templates", f"folder {templates} does not exist")
@@ -296,7 +293,7 @@ class _Reader:
 
     def exercise(self, where: str, eid: str, raw: Any) -> ExerciseConfig:
         keys = {"title", "file", "functions", "forbidden", "checks", "answers", "free_text", "hints",
-                "points_after_submission"}
+                "points_after_submission", "manual"}
         body = self.mapping(raw, where, keys, {"title", "file", "functions", "checks"})
         checks_raw = self.mapping(body["checks"], f"{where}.checks", None)
         checks = tuple(self.check(f"{where}.checks.{cid}", str(cid), c) for cid, c in checks_raw.items())
@@ -318,19 +315,20 @@ class _Reader:
             forbidden=self.forbidden(body.get("forbidden", []), f"{where}.forbidden", functions),
             checks=checks,
             answers=answers,
-            free_text=self.names(body.get("free_text", []), f"{where}.free_text"),
+            free_text=(free_text := self.names(body.get("free_text", []), f"{where}.free_text")),
             hints=self.hints(body.get("hints", {}), f"{where}.hints"),
             declared_after_submission=None if "points_after_submission" not in body else float(
                 self.number(body["points_after_submission"], f"{where}.points_after_submission")),
+            manual=read_items(self, body.get("manual", {}), f"{where}.manual", eid, free_text),
         )
 
-    def hints(self, raw: Any, where: str) -> dict[str, HintLevel]:
+    def hints(self, raw: Any, where: str) -> dict[Mode, HintLevel]:
         """``{check: nudge, grade: full}``: how much hints say in each mode."""
-        body = self.mapping(raw, where, {"check", "grade"})
+        body = self.mapping(raw, where, set(MODES))
         for mode, level in body.items():
-            if level not in HINT_LEVELS:
+            if one_of(level, HINT_LEVELS) is None:
                 raise self.fail(f"{where}.{mode}", f"expected one of {', '.join(HINT_LEVELS)}, got {_show(level)}")
-        return dict(body)
+        return {mode: level for mode in MODES if (level := one_of(body.get(mode), HINT_LEVELS)) is not None}
 
     def provided(self, raw: Any, where: str, templates: Path) -> tuple[str, ...]:
         """Files that ship with the skeletons and are always taken from the templates."""

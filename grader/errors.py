@@ -6,6 +6,7 @@
     └── SandboxError                 the worker machinery failed (not the student's fault)
         └── ProtocolError            a message from the worker broke the wire format
     StudentFailure                   the student's code did something wrong (a failed check)
+    ├── CheckFailed                  a check's verdict: a wrong value, with its feedback
     ├── StudentCrash                 student code raised; carries the student's traceback
     ├── MissingPiece                 a file or function is missing, or still the skeleton
     │   └── ImportFailed             ... or the file raised (or did not parse) when imported
@@ -17,24 +18,29 @@
     ├── BadReturn                    a returned value that cannot be judged (type, message)
     └── Unreadable                   a batch entry that cannot be read safely (unsafe or huge archive),
                                      or an answers.yaml that is not YAML
+    AbortCheck (a BaseException)     carries a StudentFailure past hypothesis, ending the check at once
 
 Everything the student's code can cause is a ``StudentFailure`` and becomes a failed
-check whose ``outcome`` names what happened (``crash``, ``timeout``, ...: the name reports
-and results.json carry); everything else is a ``GraderError``, reported as such and never
-charged to the student. ``ProtocolError`` is a ``SandboxError`` when raised while talking to our own code,
-but the client maps a malformed reply to ``BadReturn`` (the child is untrusted, so a
-garbled reply is the submission's doing).
+check whose ``outcome`` (a ``grader.vocabulary.Outcome``) names what happened: each class
+has its own (``crash``, ``timeout``, ...: the name reports and results.json carry).
+Everything else is a ``GraderError`` or a bug, the outcome ``grader-error``, reported as
+such and never charged to the student. ``ProtocolError`` is a ``SandboxError`` when raised
+while talking to our own code, but the client maps a malformed reply to ``BadReturn`` (the
+child is untrusted, so a garbled reply is the submission's doing).
+
+``CheckFailed`` is defined with the check language (``grader.checks``), since it carries
+feedback and the failing call, and its outcome is "wrong" unless it reports a value that
+cannot be judged ("bad-return") or a crash that hypothesis shrank ("crash"). Two signals
+stay private to the one function that raises and catches them, since they never reach a
+result: the end of a shrinking budget in ``Context.for_all``, and a YAML problem that
+``parse_answers`` turns into per-entry problems.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
-
-# Every name a failed check's ``outcome`` can take: a wrong value or answer, an answers.yaml
-# that could not be read, the grader's own error, and the outcome of each StudentFailure.
-OUTCOMES = ("wrong", "unreadable", "grader-error", "crash", "missing", "import-failed", "process-ended",
-            "timeout", "time-budget", "resource-limit", "forbidden", "bad-return")
+from grader.vocabulary import Outcome
 
 
 class GraderError(Exception):
@@ -60,10 +66,11 @@ class ProtocolError(SandboxError):
 class StudentFailure(Exception):
     """The student's code failed; becomes a failed check with this message.
 
-    ``outcome`` is the failure's name in reports (``extra_data.failure`` in results.json).
+    ``outcome`` is the failure's name in reports (``extra_data.outcome`` in results.json):
+    every subclass names its own.
     """
 
-    outcome: ClassVar[str] = "failed"
+    outcome: Outcome
 
 
 class StudentCrash(StudentFailure):
@@ -74,7 +81,7 @@ class StudentCrash(StudentFailure):
     ``output`` what that call printed.
     """
 
-    outcome: ClassVar[str] = "crash"
+    outcome: Outcome = "crash"
 
     def __init__(self, exc_type: str, message: str, traceback: str, call: tuple[str, Any] | None = None,
                  output: str = "") -> None:
@@ -93,7 +100,7 @@ class WorkerLost(StudentFailure):
     that hypothesis does not retry or shrink a call that costs a whole time limit.
     """
 
-    outcome: ClassVar[str] = "process-ended"
+    outcome: Outcome = "process-ended"
 
 
 class MissingPiece(StudentFailure):
@@ -102,7 +109,7 @@ class MissingPiece(StudentFailure):
     ``traceback`` is the student's traceback when importing the file failed.
     """
 
-    outcome: ClassVar[str] = "missing"
+    outcome: Outcome = "missing"
 
     def __init__(self, message: str, traceback: str = "") -> None:
         super().__init__(message)
@@ -112,31 +119,31 @@ class MissingPiece(StudentFailure):
 class ImportFailed(MissingPiece):
     """Importing the file raised, or the file does not parse; ``traceback`` shows where."""
 
-    outcome: ClassVar[str] = "import-failed"
+    outcome: Outcome = "import-failed"
 
 
 class TimeBudgetSpent(WorkerLost):
     """The exercise's time limit was used up before this check could call the student."""
 
-    outcome: ClassVar[str] = "time-budget"
+    outcome: Outcome = "time-budget"
 
 
 class CallTimedOut(WorkerLost):
     """A call ran past its time limit; the worker was killed."""
 
-    outcome: ClassVar[str] = "timeout"
+    outcome: Outcome = "timeout"
 
 
 class ResourceLimit(WorkerLost):
     """The worker went over its memory or CPU-time limit and the kernel stopped it."""
 
-    outcome: ClassVar[str] = "resource-limit"
+    outcome: Outcome = "resource-limit"
 
 
 class ForbiddenCall(StudentFailure):
     """A function the exercise forbids was called while the graded function ran."""
 
-    outcome: ClassVar[str] = "forbidden"
+    outcome: Outcome = "forbidden"
 
     def __init__(self, function: str, used: tuple[str, ...]) -> None:
         names = ", ".join(used)
@@ -150,7 +157,7 @@ class ForbiddenCall(StudentFailure):
 class BadReturn(StudentFailure):
     """A value came back that cannot be judged: wrong type, subclass, malformed message."""
 
-    outcome: ClassVar[str] = "bad-return"
+    outcome: Outcome = "bad-return"
 
 
 class Unreadable(StudentFailure):
@@ -160,7 +167,7 @@ class Unreadable(StudentFailure):
     It is graded all the same, with zero points and this message as the reason.
     """
 
-    outcome: ClassVar[str] = "unreadable"
+    outcome: Outcome = "unreadable"
 
 
 class AbortCheck(BaseException):

@@ -12,10 +12,10 @@ import importlib
 import shlex
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Literal
 
 import torch
 
@@ -24,13 +24,14 @@ from grader.answer_results import Submitted, answer_results, answers_notes, subm
 from grader.answers import free_text
 from grader.catalogue import Mistake
 from grader.checks import CheckFailed, CheckSpec, Context, Student
-from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, HintLevel, require_reference
+from grader.config import AssignmentConfig, CheckConfig, ExerciseConfig, require_reference
 from grader.errors import AbortCheck, StudentCrash, StudentFailure
 from grader.faults import grader_error_feedback
 from grader.loading import load_checks, load_mistakes, load_reference
 from grader.model import CheckResult, ExerciseResult, Feedback, Figure, GradeReport
 from grader.sandbox.client import Sandbox
 from grader.submission import file_state, near_match, submitted_python_files
+from grader.vocabulary import HintLevel, Mode, Outcome
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Options:
     return through it).
     """
 
-    mode: Literal["check", "grade"] = "grade"
+    mode: Mode = "grade"
     seed: int | None = None
     exercises: tuple[str, ...] = ()
     exercise_seconds: float | None = None
@@ -108,8 +109,8 @@ def not_judged_note(assignment: AssignmentConfig, results: tuple[ExerciseResult,
     later = sum(assignment.exercise(r.id).points_after_submission for r in results)
     if not later:
         return ()
-    return (f"public checks: {public:g} of {public + later:g} points; hidden checks and the answers in "
-            "answers.yaml are graded after submission",)
+    return ((f"public checks: {public:g} of {public + later:g} points; hidden checks and the answers in "
+            "answers.yaml are graded after submission"),)
 
 
 def isolation_note(layers: tuple[str, ...]) -> str:
@@ -215,21 +216,20 @@ def run_check(spec: CheckSpec, config: CheckConfig, exercise: ExerciseConfig, co
               hint_level: HintLevel = "full") -> CheckRun:
     """Run one check; the student's failures fail it, the grader's own are errors."""
     start = time.perf_counter()
-    status, feedback, mistake, outcome = "passed", None, None, None
+    outcome: Outcome = "passed"
+    feedback, mistake = None, None
     try:
         spec.run(context)
     except (CheckFailed, AbortCheck, StudentFailure) as error:
         failed = failure_of(error, context)
-        status, feedback, mistake, outcome = "failed", failed.feedback, failed.mistake, failed.outcome
-    except Exception as exc:  # the grader's own bug: reported as such, never the student's fault
-        status, outcome, feedback = "error", "grader-error", grader_error_feedback(exc)
+        outcome, feedback, mistake = failed.outcome, failed.feedback, failed.mistake
+    except Exception as exc:  # the grader's own bug: reported as such, never the student's fault  # noqa: BLE001
+        outcome, feedback = "grader-error", grader_error_feedback(exc)
     result = CheckResult(
         exercise=exercise.id, check=spec.id, description=spec.description, points=config.points,
-        visibility=config.visibility,  # type: ignore[arg-type]
-        status=status,  # type: ignore[arg-type]
+        visibility=config.visibility, outcome=outcome,
         feedback=as_reported(feedback, context.known(mistake), hint_level, tuple(context.student.warnings)),
-        mistake=mistake, notes=tuple(context.notes),
-        seconds=round(time.perf_counter() - start, 4), outcome=outcome,
+        mistake=mistake, notes=tuple(context.notes), seconds=round(time.perf_counter() - start, 4),
     )
     return CheckRun(result, tuple(context.figures), context.reference_seconds)
 

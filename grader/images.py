@@ -16,7 +16,8 @@ True
 from __future__ import annotations
 
 import io
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MAX_SIDE = 4000
 MAX_BYTES = 20 * 1024 * 1024
@@ -33,7 +34,7 @@ def safe_png(data: bytes) -> bytes | None:
             if image.format != "PNG" or max(image.size) > MAX_SIDE:
                 return None
             pixels = image.convert("RGBA")
-    except Exception:  # Pillow raises many kinds of errors on malformed images
+    except Exception:  # Pillow raises many kinds of errors on malformed images  # noqa: BLE001
         return None
     out = io.BytesIO()
     pixels.save(out, format="PNG")
@@ -62,3 +63,18 @@ def drawn_png(draw: Callable[[], Any]) -> bytes:
         return figure_png(figure)
     finally:
         plt.close(figure)
+
+
+def thumbnail_jpeg(png: bytes, width: int = 640) -> bytes:
+    """A PNG the grader made, at most ``width`` pixels wide, as JPEG on white: small enough
+    for a page that shows one per student (summary.html's marking views)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(png)) as image:
+        image.thumbnail((width, 4 * width))
+        pixels = image.convert("RGBA")
+    flat = Image.new("RGB", pixels.size, "white")
+    flat.paste(pixels, mask=pixels.getchannel("A"))
+    out = io.BytesIO()
+    flat.save(out, format="JPEG", quality=80)
+    return out.getvalue()

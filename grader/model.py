@@ -11,19 +11,10 @@ A :class:`GradeReport` holds one :class:`ExerciseResult` per exercise, each hold
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
 
-Status = Literal["passed", "failed", "error"]
-Visibility = Literal["public", "hidden"]
-# Why an exercise scored what it did, for tutors: the first four mean the code never ran as the
-# student meant it (a file name, the skeleton as shipped, an import that fails), and are counted
-# apart from the conceptual failures, "wrong" and "partly wrong".
-Kind = Literal["not submitted", "misnamed file", "untouched skeleton", "did not import", "wrong", "partly wrong",
-               "full"]
-KINDS: tuple[Kind, ...] = ("not submitted", "misnamed file", "untouched skeleton", "did not import", "wrong",
-                           "partly wrong", "full")
-NEVER_RAN: tuple[Kind, ...] = KINDS[:4]
+from grader.vocabulary import FileState, Kind, Mode, Outcome, Status, Visibility, status_of
 
 
 @dataclass(frozen=True)
@@ -53,13 +44,17 @@ class Feedback:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check on one submission.
+    """The result of one check on one submission.
 
-    ``status`` is "error" only when the grader itself failed (never the student's fault);
-    ``mistake`` is the id of the catalogued mistake the student's output matched, if any;
-    ``notes`` are remarks that cost nothing (a float64 result judged on its values, say);
-    ``outcome`` names how a failed check failed ("wrong", "crash", "timeout", ... : the
-    ``outcome`` of the error classes in ``grader.errors``; "grader-error" for the grader's own).
+    ``outcome`` says how the check ended: "passed", or how it failed ("wrong", "crash",
+    "timeout", ...: the ``outcome`` of the error classes in ``grader.errors``), or
+    "grader-error" when the grader itself failed (never the student's fault); ``status``
+    is read from it. ``mistake`` is the id of the catalogued mistake the student's output
+    matched, if any; ``notes`` are remarks that cost nothing (a float64 result judged on
+    its values, say).
+
+    >>> CheckResult("eigen", "symmetric", "A is symmetric", 1.0, "public", "timeout").status
+    'failed'
     """
 
     exercise: str
@@ -67,20 +62,23 @@ class CheckResult:
     description: str
     points: float
     visibility: Visibility
-    status: Status
+    outcome: Outcome
     feedback: Feedback | None = None
     mistake: str | None = None
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
-    outcome: str | None = None
+
+    @property
+    def status(self) -> Status:
+        return status_of(self.outcome)
 
     @property
     def score(self) -> float:
-        return self.points if self.status == "passed" else 0.0
+        return self.points if self.passed else 0.0
 
     @property
     def passed(self) -> bool:
-        return self.status == "passed"
+        return self.outcome == "passed"
 
 
 @dataclass(frozen=True)
@@ -112,7 +110,7 @@ class ExerciseResult:
     student_seconds: float = 0.0
     reference_seconds: float = 0.0
     figures: tuple[Figure, ...] = ()
-    file_state: Literal["submitted", "absent", "skeleton"] = "submitted"
+    file_state: FileState = "submitted"
     near_match: str | None = None
 
     @property
@@ -138,27 +136,54 @@ class ExerciseResult:
 
 
 @dataclass(frozen=True)
+class ManualMark:
+    """A tutor's mark for an item scored by hand (a free-text answer, a figure), from manual.csv.
+
+    ``points`` is None until a tutor has filled it in; the automatic score never includes it.
+    """
+
+    exercise: str
+    item: str
+    title: str
+    max_points: float
+    points: float | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True)
 class GradeReport:
     """Everything one grading run found out about one submission.
 
     ``mode`` is "check" (public checks, student self-check) or "grade" (all checks);
     ``notes`` are run-level remarks every renderer shows (isolation level, say).
+    ``manual`` holds the tutor's marks where ``grader batch`` has manual items (see
+    ``grader.batch.manual``); ``score`` and ``max_score`` stay the automatic ones.
     """
 
     assignment: str
     title: str
     submission: str
-    mode: Literal["check", "grade"]
+    mode: Mode
     seed: int
     exercises: tuple[ExerciseResult, ...]
     started: str
     seconds: float
     grader_version: str
     notes: tuple[str, ...] = field(default=())
+    manual: tuple[ManualMark, ...] = ()
 
     @property
     def score(self) -> float:
         return sum(e.score for e in self.exercises)
+
+    @property
+    def manual_score(self) -> float:
+        """The tutor's points so far (items not marked yet count nothing)."""
+        return sum(m.points or 0.0 for m in self.manual)
+
+    @property
+    def manual_max_score(self) -> float:
+        return sum(m.max_points for m in self.manual)
 
     @property
     def max_score(self) -> float:

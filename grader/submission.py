@@ -15,14 +15,14 @@ import ast
 import difflib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from grader.errors import UsageError
+from grader.vocabulary import FileState
 
 if TYPE_CHECKING:
     from grader.config import AssignmentConfig, Config
 
-FileState = Literal["submitted", "absent", "skeleton"]
 MAX_BYTES = 1024 * 1024
 # What copying, downloading twice or an editor adds to a name: "conv2d (1)", "conv2d - Copy", "conv2d_copy2".
 _COPY_MARK = re.compile(r"(\s*\(\d+\)|[\s_-]*copy(\s*\d+)?|[\s_-]+\d+)$", re.IGNORECASE)

@@ -15,6 +15,7 @@ its own share of the one sandbox), so that one grades while another waits for it
 
 from __future__ import annotations
 
+import inspect
 import multiprocessing
 import shutil
 import tempfile
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader import catalogue
 from grader.catalogue import Mistake
 from grader.config import AssignmentConfig, ExerciseConfig, require_reference
 from grader.errors import GraderError
@@ -36,7 +38,7 @@ MIN_MISTAKES = 3
 
 
 @dataclass(frozen=True)
-class MistakeOutcome:
+class MistakeResult:
     """How the checks of its exercise fared against one catalogued mistake."""
 
     exercise: str
@@ -59,7 +61,7 @@ class MistakeOutcome:
 class Validation:
     assignment: str
     reference: GradeReport
-    outcomes: tuple[MistakeOutcome, ...]
+    mistakes: tuple[MistakeResult, ...]
     thin_exercises: tuple[tuple[str, int], ...]
 
     @property
@@ -67,14 +69,21 @@ class Validation:
         return (
             self.reference.score == self.reference.max_score
             and not self.reference.grader_errors
-            and all(o.caught and not o.grader_errors and not o.misnamed for o in self.outcomes)
+            and all(o.caught and not o.grader_errors and not o.misnamed for o in self.mistakes)
             and not self.thin_exercises
         )
 
 
 def mutant(assignment: AssignmentConfig, exercise: ExerciseConfig, mistake: Mistake, target: Path) -> Path:
-    """A copy of the reference submission with ``mistake.function`` replaced by the variant."""
+    """A copy of the reference submission with ``mistake.function`` replaced by the variant.
+
+    The catalogue module comes along with its own copy of ``grader.catalogue`` (for
+    ``Mistake``): student code, the mutant's included, cannot import the grader.
+    """
     shutil.copytree(require_reference(assignment), target, ignore=shutil.ignore_patterns("mistakes", "__pycache__"))
+    (target / "grader").mkdir()
+    (target / "grader" / "__init__.py").touch()
+    (target / "grader" / "catalogue.py").write_text(inspect.getsource(catalogue))
     module = exercise.module
     name = mistake.impl.__name__
     (target / f"_reference_{module}.py").write_text((target / exercise.file).read_text())
@@ -113,12 +122,12 @@ def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = 
                                                            submission_label=str(folder)))
     shares = [[grade_mistake(assignment, sandbox, exercise, mistake, seed) for exercise, mistake in work[0::jobs]],
               *(_finish_helper(helper) for helper in helpers)]
-    outcomes = [shares[index % len(shares)][index // len(shares)] for index in range(len(work))]
-    return Validation(assignment.id, reference, tuple(outcomes), tuple(thin))
+    results = [shares[index % len(shares)][index // len(shares)] for index in range(len(work))]
+    return Validation(assignment.id, reference, tuple(results), tuple(thin))
 
 
 def grade_mistake(assignment: AssignmentConfig, sandbox: Sandbox, exercise: ExerciseConfig, mistake: Mistake,
-                  seed: int | None) -> MistakeOutcome:
+                  seed: int | None) -> MistakeResult:
     """Grade the reference with ``mistake`` in it, on the mistake's exercise only."""
     with tempfile.TemporaryDirectory(prefix="grader-mutant-") as tmp:
         folder = mutant(assignment, exercise, mistake, Path(tmp) / "submission")
@@ -126,7 +135,7 @@ def grade_mistake(assignment: AssignmentConfig, sandbox: Sandbox, exercise: Exer
         report = grade(assignment, folder, sandbox, Options(
             mode="grade", seed=seed, exercises=(exercise.id,), shrink_calls=10))
     result = report.exercises[0]
-    return MistakeOutcome(
+    return MistakeResult(
         exercise=exercise.id, mistake=mistake.id, score=result.score, max_score=result.max_score,
         failed_checks=tuple(c.check for c in result.checks if not c.passed),
         diagnosed=any(c.mistake == mistake.id for c in result.checks),
@@ -145,10 +154,10 @@ class _Helper:
 
 def _start_helper(assignment: AssignmentConfig, sandbox: Sandbox, work: list[tuple[ExerciseConfig, Mistake]],
                   seed: int | None) -> _Helper:
-    """Fork a process that grades ``work`` with a share of ``sandbox`` and sends back its outcomes.
+    """Fork a process that grades ``work`` with a share of ``sandbox`` and sends back its results.
 
     Both ends are the grader's own processes (student code runs in the sandbox's workers), so
-    the outcomes may travel pickled.
+    the results may travel pickled.
     """
     forking = multiprocessing.get_context("fork")
     replies, sender = forking.Pipe(duplex=False)
@@ -169,18 +178,18 @@ def _helper_main(assignment: AssignmentConfig, sandbox: Sandbox, share: Sandbox,
         sender.send(("done", [grade_mistake(assignment, share, exercise, mistake, seed) for exercise, mistake in work]))
     except GraderError as exc:
         sender.send(("error", str(exc)))
-    except Exception:  # anything else is a bug of the grader: the parent shows its traceback
+    except Exception:  # anything else is a bug of the grader: the parent shows its traceback  # noqa: BLE001
         sender.send(("error", traceback.format_exc()))
     finally:
         share.close()
 
 
-def _finish_helper(helper: _Helper) -> list[MistakeOutcome]:
+def _finish_helper(helper: _Helper) -> list[MistakeResult]:
     try:
         kind, value = helper.replies.recv()
     except EOFError:
         helper.process.join()
-        raise GraderError(f"a validation process ended without its outcomes (exit code {helper.process.exitcode})") from None
+        raise GraderError(f"a validation process ended without its results (exit code {helper.process.exitcode})") from None
     helper.process.join()
     if kind == "error":
         raise GraderError(f"a validation process failed: {value}")
@@ -191,27 +200,28 @@ def render_validation(validation: Validation) -> str:
     """The validation as terminal text."""
     ref = validation.reference
     lines = [f"assignment {validation.assignment}",
-             f"  reference: {ref.score:g}/{ref.max_score:g} points" + ("" if ref.score == ref.max_score else "  <- not full marks")]
+             f"  reference: {ref.score:g}/{ref.max_score:g} points"
+             + ("" if ref.score == ref.max_score else "  <- not full marks")]
     for check in ref.checks():
         if not check.passed:
-            lines.append(f"    ✗ {check.exercise}.{check.check}: {check.feedback.summary if check.feedback else check.status}")
+            lines.append(f"    ✗ {check.exercise}.{check.check}: {check.feedback.summary if check.feedback else check.outcome}")
     current = None
-    for outcome in validation.outcomes:
-        if outcome.exercise != current:
-            current = outcome.exercise
-            count = sum(o.exercise == current for o in validation.outcomes)
-            caught = sum(o.exercise == current and o.caught for o in validation.outcomes)
-            named = sum(o.exercise == current and o.caught and o.diagnosed for o in validation.outcomes)
+    for result in validation.mistakes:
+        if result.exercise != current:
+            current = result.exercise
+            count = sum(o.exercise == current for o in validation.mistakes)
+            caught = sum(o.exercise == current and o.caught for o in validation.mistakes)
+            named = sum(o.exercise == current and o.caught and o.diagnosed for o in validation.mistakes)
             lines.append(f"  {current}: {caught}/{count} catalogued mistakes caught, {named} of them named by a hint")
-        mark = "✓" if outcome.caught and not outcome.grader_errors else "✗"
-        what = (f"loses {outcome.max_score - outcome.score:g}/{outcome.max_score:g} points "
-                f"({', '.join(outcome.failed_checks)})" if outcome.caught
-                else f"BROKEN VARIANT: {outcome.broken}" if outcome.broken else "NOT CAUGHT: scores full marks")
-        named = "; named in the hint" if outcome.diagnosed else ""
-        if outcome.misnamed:
-            named += f"; A HINT NAMED ANOTHER MISTAKE: {', '.join(outcome.misnamed)}"
-        errors = f"; {outcome.grader_errors} grader error(s)" if outcome.grader_errors else ""
-        lines.append(f"    {mark} {outcome.mistake}: {what}{named}{errors}")
+        mark = "✓" if result.caught and not result.grader_errors else "✗"
+        what = (f"loses {result.max_score - result.score:g}/{result.max_score:g} points "
+                f"({', '.join(result.failed_checks)})" if result.caught
+                else f"BROKEN VARIANT: {result.broken}" if result.broken else "NOT CAUGHT: scores full marks")
+        named = "; named in the hint" if result.diagnosed else ""
+        if result.misnamed:
+            named += f"; A HINT NAMED ANOTHER MISTAKE: {', '.join(result.misnamed)}"
+        errors = f"; {result.grader_errors} grader error(s)" if result.grader_errors else ""
+        lines.append(f"    {mark} {result.mistake}: {what}{named}{errors}")
     for exercise, count in validation.thin_exercises:
         lines.append(f"  ✗ {exercise}: only {count} catalogued mistake(s), at least {MIN_MISTAKES} expected")
     lines.append("validation passed" if validation.ok else "validation FAILED")

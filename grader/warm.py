@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Self
 
 from grader.config import AssignmentConfig
 from grader.errors import GraderError
@@ -69,7 +70,7 @@ class CheckSession:
         """End the sandbox: its zygote and every worker."""
         self._sandbox.close()
 
-    def __enter__(self) -> "CheckSession":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

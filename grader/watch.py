@@ -14,9 +14,10 @@ from __future__ import annotations
 import signal
 import sys
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from watchfiles import Change
 from watchfiles import watch as changes_in

@@ -42,7 +42,7 @@ def test_keys_become_strings(tmp_path):
 
 
 def test_missing_file_is_a_missing_piece(tmp_path):
-    with pytest.raises(MissingPiece, match="no answers.yaml"):
+    with pytest.raises(MissingPiece, match=r"no answers\.yaml"):
         read_answers(tmp_path / "answers.yaml")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -33,7 +34,7 @@ def test_a_public_answer_works_in_check_and_grade(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
         assert "Traceback" not in run.stderr
         answer = run.test("eigen", "answer_eigen_matrix")
-        assert answer["visibility"] == "visible" and answer["extra_data"]["outcome"] != "error", answer
+        assert answer["visibility"] == "visible" and answer["extra_data"]["outcome"] != "grader-error", answer
 
 
 def test_a_grader_failure_in_the_answers_is_a_grader_error(tmp_path: Path) -> None:
@@ -48,7 +49,7 @@ def test_a_grader_failure_in_the_answers_is_a_grader_error(tmp_path: Path) -> No
                   "--config", config, json_path=tmp_path / "r.json")
     assert run.returncode == 0, run.stderr
     answer = run.test("eigen", "answer_eigen_matrix")
-    assert answer["extra_data"]["outcome"] == "error" and answer["extra_data"]["failure"] == "grader-error"
+    assert answer["extra_data"]["outcome"] == "grader-error"
     assert "not your fault" in answer["output"]
     assert "1 grader error(s)" in run.stdout
     assert run.test("eigen", "eigenpairs")["status"] == "passed"
@@ -73,16 +74,16 @@ def test_check_names_every_answers_yaml_problem_with_its_line(tmp_path: Path) ->
     run = run_cli("check", folder, json_path=tmp_path / "r.json")
     assert run.returncode == 0, run.stderr
     tab = run.test("parameter_counting", "answer_alexnet_total_params")
-    assert (tab["status"], tab["extra_data"]["failure"]) == ("failed", "unreadable")
+    assert (tab["status"], tab["extra_data"]["outcome"]) == ("failed", "unreadable")
     assert "answers.yaml could not read 'alexnet_total_params': line 5: a tab character" in tab["output"]
     bracket = run.test("conv2d", "answer_conv2d_b_stride2_pad0")
     assert "line 7: a '[' that is never closed" in bracket["output"]
     shape = run.test("conv2d", "answer_conv2d_c_stride2_pad1")
-    assert (shape["extra_data"]["failure"], shape["max_score"]) == ("wrong", 0)
+    assert (shape["extra_data"]["outcome"], shape["max_score"]) == ("wrong", 0)
     assert ("answers.yaml 'conv2d_c_stride2_pad1': should be a 3x3 matrix (a list of rows): it has 2 rows, expected 3"
             in shape["output"])
     misspelt = run.test("attention", "answer_attention_context_C")
-    assert misspelt["extra_data"]["failure"] == "missing"
+    assert misspelt["extra_data"]["outcome"] == "missing"
     assert "did you mean 'attention_context_C'?" in misspelt["output"]
     assert run.test("eigen", "answer_eigen_matrix")["status"] == "passed"
     assert "line 5: a tab character" in run.stdout and "line 7: a '[' that is never closed" in run.stdout
@@ -96,5 +97,5 @@ def test_grade_keeps_the_answers_that_parse_and_calls_an_unfilled_one_missing(tm
     assert run.returncode == 0, run.stderr
     assert run.test("eigen", "answer_eigen_matrix")["score"] == 1
     assert run.test("conv2d", "answer_conv2d_a_stride1_pad0")["score"] == 1
-    assert run.test("conv2d", "answer_conv2d_b_stride2_pad0")["extra_data"]["failure"] == "unreadable"
-    assert run.test("conv2d", "answer_conv2d_c_stride2_pad1")["extra_data"]["failure"] == "wrong"
+    assert run.test("conv2d", "answer_conv2d_b_stride2_pad0")["extra_data"]["outcome"] == "unreadable"
+    assert run.test("conv2d", "answer_conv2d_c_stride2_pad1")["extra_data"]["outcome"] == "wrong"

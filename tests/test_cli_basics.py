@@ -65,11 +65,11 @@ def test_skeleton_scores_zero_without_grader_errors(graded) -> None:  # type: ig
     run = graded["skeleton"]
     assert run.returncode == 0
     assert run.results["score"] == 0
-    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "error"]
+    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "grader-error"]
     code_checks = [t for t in run.results["tests"] if not t["extra_data"]["check"].startswith("answer_")]
     assert all("not implemented yet" in t["output"] for t in code_checks)
     answers = [t for t in run.results["tests"] if t["extra_data"]["check"].startswith("answer_")]
-    assert all("no answer yet" in t["output"] and t["extra_data"]["failure"] == "missing" for t in answers)
+    assert all("no answer yet" in t["output"] and t["extra_data"]["outcome"] == "missing" for t in answers)
 
 
 def test_correct_solutions_written_differently_get_full_marks(graded) -> None:  # type: ignore[no-untyped-def]
@@ -207,7 +207,7 @@ def test_check_in_the_current_folder_works_without_the_reference(tmp_path: Path)
                            env={"PYTHONPATH": str(bundle)}), tmp_path / "r.json")
     assert run.returncode == 0, run.stderr
     assert run.exercise_scores()["eigen"] == (3.0, 3.0)
-    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "error"]
+    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "grader-error"]
 
 
 def test_exercise_filter_and_seed_make_runs_reproducible(tmp_path: Path) -> None:
@@ -272,7 +272,7 @@ def test_broken_files_are_failed_checks_with_clear_messages(graded) -> None:  # 
     # Only the answers.yaml entry that does not parse is lost: the AlexNet count on the next line counts.
     assert run.returncode == 0 and run.results["score"] == 1
     assert run.test("parameter_counting", "answer_alexnet_total_params")["status"] == "passed"
-    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "error"]
+    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "grader-error"]
     syntax = run.test("eigen", "symmetric_with_trace")["output"]
     assert "eigen.py could not be imported: SyntaxError: expected ':'" in syntax
     assert 'File "eigen.py", line 2' in syntax and "frozen" not in syntax and "/tmp" not in syntax
@@ -280,7 +280,7 @@ def test_broken_files_are_failed_checks_with_clear_messages(graded) -> None:  # 
     assert "got a set ({1, 2}), expected a tensor" in run.test("conv2d", "single_channel_matches_torch")["output"]
     assert "codec can't decode" in run.test("attention", "matches_torch")["output"]
     answer = run.test("eigen", "answer_eigen_matrix")
-    assert answer["extra_data"]["failure"] == "unreadable"
+    assert answer["extra_data"]["outcome"] == "unreadable"
     assert "answers.yaml could not read 'eigen_matrix': line 1: a '[' that is never closed" in answer["output"]
     assert "the same as above" in run.stdout
 

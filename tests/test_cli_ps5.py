@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 
 import pytest
@@ -87,7 +88,7 @@ def test_a_wrong_solution_loses_points_in_its_exercise_only(graded) -> None:  # 
 def test_skeletons_score_zero_without_grader_errors(graded) -> None:  # type: ignore[no-untyped-def]
     run = graded["skeleton"]
     assert run.returncode == 0 and run.results["score"] == 0
-    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "error"]
+    assert not [t for t in run.results["tests"] if t["extra_data"]["outcome"] == "grader-error"]
 
 
 def test_the_buggy_layer_as_shipped_gets_feedback_naming_its_bugs(graded) -> None:  # type: ignore[no-untyped-def]
@@ -116,7 +117,7 @@ def test_a_self_check_of_the_buggy_layer_points_at_each_bug_without_giving_the_f
 def test_fixing_one_bug_at_a_time_raises_the_score_step_by_step(graded) -> None:  # type: ignore[no-untyped-def]
     scores = [graded["skeleton"].exercise_scores()["transformer_layer"][0]]
     scores += [graded[f"fixed{step}"].exercise_scores()["transformer_layer"][0] for step in range(1, len(FIXES) + 1)]
-    assert all(a < b for a, b in zip(scores, scores[1:])), scores
+    assert all(a < b for a, b in itertools.pairwise(scores)), scores
     final = graded[f"fixed{len(FIXES)}"].exercise_scores()["transformer_layer"]
     assert final[0] == final[1]
 

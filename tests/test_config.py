@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -306,7 +307,7 @@ def test_check_in_config_but_not_declared(config):
 
     basics = config.assignments["basics"]
     eigen = basics.exercise("eigen")
-    extra = dataclasses.replace(eigen, checks=eigen.checks + (CheckConfig("no_such_check", 1.0, "public"),))
+    extra = dataclasses.replace(eigen, checks=(*eigen.checks, CheckConfig("no_such_check", 1.0, "public")))
     with pytest.raises(ConfigError) as info:
         load_checks(basics, extra)
     assert "no_such_check" in str(info.value) and "assignments.basics.exercises.eigen" in str(info.value)

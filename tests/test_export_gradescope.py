@@ -28,7 +28,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import FIXTURES, REPO, materialize, run_cli
+from conftest import FIXTURES, materialize, run_cli
 
 OUTPUT_FORMATS = ["text", "html", "simple_format", "md", "ansi"]
 VISIBILITIES = ["hidden", "after_due_date", "after_published", "visible"]

@@ -47,7 +47,7 @@ def test_a_new_exercise_is_validated_with_the_authors_verbs_only(tmp_path: Path)
                        "--exercise", "layer_norm", "--config", config, json_path=tmp_path / "skeleton.json", env=env)
     assert skeleton.returncode == 0, skeleton.stderr
     assert skeleton.exercise_scores() == {"layer_norm": (0.0, 4.0)}
-    assert all(t["extra_data"]["failure"] == "missing" for t in skeleton.results["tests"])
+    assert all(t["extra_data"]["outcome"] == "missing" for t in skeleton.results["tests"])
 
 
 def test_validate_names_an_exercise_the_assignment_does_not_have() -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from grader.batch.tasks import Outcome, Task, error_record
+from grader.batch.tasks import EntryResult, Task, error_record
 from grader.errors import UsageError
 
 
-def grade_remotely(task: Task) -> Outcome:
+def grade_remotely(task: Task) -> EntryResult:
     """The task a Dask worker runs; importing the job here keeps torch out of the client."""
     from grader.batch.job import grade_entry, warm_up
 
@@ -27,8 +27,8 @@ def grade_remotely(task: Task) -> Outcome:
     return grade_entry(task)
 
 
-def outcomes(tasks: list[Task], scheduler: str) -> Iterator[Outcome]:
-    """Submit every task to the cluster at ``scheduler``; yield outcomes as they finish."""
+def grade_all(tasks: list[Task], scheduler: str) -> Iterator[EntryResult]:
+    """Submit every task to the cluster at ``scheduler``; yield their results as they finish."""
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -44,9 +44,9 @@ def outcomes(tasks: list[Task], scheduler: str) -> Iterator[Outcome]:
             for future in as_completed(futures):
                 try:
                     yield future.result()
-                except Exception as exc:  # a worker lost mid-task, say: the grader's failure, not the student's
+                except Exception as exc:  # a worker lost mid-task, say: the grader's failure, not the student's  # noqa: BLE001
                     task = futures[future]
                     reason = f"grader error on the cluster ({type(exc).__name__}: {str(exc)[:200]})"
-                    yield Outcome(task.entry.student, error_record(task, reason, 0.0), None, None)
+                    yield EntryResult(task.entry.student, error_record(task, reason, 0.0), None, None)
         finally:
             client.cancel(list(futures))

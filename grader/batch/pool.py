@@ -9,8 +9,8 @@ after entry: a submission costs its grading work and a small fixed overhead, nev
 interpreter start and a torch import. However many jobs, torch is imported twice, at the
 same time, on two cores.
 
-    >>> for outcome in outcomes(tasks, jobs=2):                      # doctest: +SKIP
-    ...     write(outcome)
+    >>> for result in grade_all(tasks, jobs=2):                      # doctest: +SKIP
+    ...     write(result)
 
 The template watches its jobs. A job process that dies (killed, out of memory) costs only
 the entry it held, which gets a grader-error record; the template forks a replacement,
@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from grader.batch.tasks import Outcome, Task, error_record
+from grader.batch.tasks import EntryResult, Task, error_record
 from grader.errors import GraderError
 from grader.sandbox.linux import die_with_parent
 
@@ -94,7 +94,7 @@ def _template_main(todo: Any, done: Any, events: Any, config_path: Path, assignm
 
 
 def _job_main(todo: Any, done: Any, assignment: Any, box: Any, others: list[Any]) -> None:
-    """The loop of one (forked) job process: take a task, say so, grade it, send the outcome.
+    """The loop of one (forked) job process: take a task, say so, grade it, send the result.
 
     ``box`` is its share of the sandbox; ``others``, the other jobs' shares and the zygote's
     own channel, came with the fork and are let go at once.
@@ -115,8 +115,8 @@ def _job_main(todo: Any, done: Any, assignment: Any, box: Any, others: list[Any]
         sandboxes.close_all()
 
 
-def outcomes(tasks: list[Task], jobs: int) -> Iterator[Outcome]:
-    """Grade ``tasks`` in ``jobs`` processes; yields each outcome as soon as it is ready.
+def grade_all(tasks: list[Task], jobs: int) -> Iterator[EntryResult]:
+    """Grade ``tasks`` in ``jobs`` processes; yields each result as soon as it is ready.
 
     Closing the iterator (or an exception in the consumer, such as Ctrl-C) kills the
     template, and with it the job processes and their sandboxes.
@@ -140,7 +140,7 @@ def outcomes(tasks: list[Task], jobs: int) -> Iterator[Outcome]:
     try:
         while remaining:
             try:
-                kind, pid, index, outcome = done.get(timeout=POLL_SECONDS)
+                kind, pid, index, result = done.get(timeout=POLL_SECONDS)
             except queue.Empty:
                 # Read only once ``done`` is quiet: what a dead job sent before dying is in by then.
                 yield from _deaths(events, holding, remaining, tasks)
@@ -154,7 +154,7 @@ def outcomes(tasks: list[Task], jobs: int) -> Iterator[Outcome]:
             elif index in remaining:
                 holding.pop(pid, None)
                 remaining.discard(index)
-                yield outcome
+                yield result
         # Every task is done: the jobs are taking their stop signals, and the template then
         # closes the sandboxes (removing their scratch folders) unless it is killed first.
         template.join(timeout=STOP_SECONDS)
@@ -166,8 +166,8 @@ def outcomes(tasks: list[Task], jobs: int) -> Iterator[Outcome]:
             channel.close()
 
 
-def _deaths(events: Any, holding: dict[int, int], remaining: set[int], tasks: list[Task]) -> Iterator[Outcome]:
-    """Grader-error outcomes for the tasks held by job processes that the template saw die."""
+def _deaths(events: Any, holding: dict[int, int], remaining: set[int], tasks: list[Task]) -> Iterator[EntryResult]:
+    """Grader-error results for the tasks held by job processes that the template saw die."""
     while True:
         try:
             kind, pid, exitcode = events.get_nowait()
@@ -181,10 +181,10 @@ def _deaths(events: Any, holding: dict[int, int], remaining: set[int], tasks: li
             yield _lost(tasks[index], exitcode)
 
 
-def _lost(task: Task, exitcode: int | None) -> Outcome:
+def _lost(task: Task, exitcode: int | None) -> EntryResult:
     if exitcode is None:
         how = "ended before it started"
     else:
         how = f"was killed by signal {-exitcode}" if exitcode < 0 else f"exited with status {exitcode}"
     reason = f"grader error: the batch job process grading this submission {how}"
-    return Outcome(task.entry.student, error_record(task, reason, 0.0), None, None)
+    return EntryResult(task.entry.student, error_record(task, reason, 0.0), None, None)

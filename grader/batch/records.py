@@ -2,7 +2,8 @@
 
 ``OUT/<student>/.grader-record.json`` is written last, after ``results.json`` and
 ``report.html``, so its presence means the student's files are whole. It holds what the
-cohort files need (scores, checks, mistakes, free text, times) and what resuming compares:
+cohort files need (scores, checks, mistakes, free text, times, the code prepared for
+comparing, thumbnails of the figures) and what resuming compares:
 the content hash of the entry and the grading settings.
 
 >>> settings = Settings(assignment="basics", seed=0)
@@ -18,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
+from grader.vocabulary import ENTRY_STATUSES
 
 RECORD_NAME = ".grader-record.json"
-FORMAT = 2  # 2: each exercise's kind and each check's outcome
-STATUSES = ("graded", "unreadable", "error")
+FORMAT = 4  # 2: each exercise's kind and each check's outcome; 3: "passed" is an outcome too;
+# 4: code for similarity, figure thumbnails
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def read_record(path: Path) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("status") not in STATUSES:
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("status") not in ENTRY_STATUSES:
         return None
     return data
 
@@ -60,3 +62,11 @@ def is_current(record: dict[str, Any] | None, digest: str, settings: Settings) -
 
 def dump(record: dict[str, Any]) -> str:
     return json.dumps(record, indent=1, ensure_ascii=False) + "\n"
+
+
+def exercise_ids(records: tuple[dict[str, Any], ...]) -> list[str]:
+    """The exercise ids of the records, in the order they first appear."""
+    ids: list[str] = []
+    for record in records:
+        ids += [e["id"] for e in record["exercises"] if e["id"] not in ids]
+    return ids

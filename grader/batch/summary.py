@@ -1,21 +1,24 @@
-"""The cohort files, built only from the students' records: grades.csv and summary.html.
+"""The cohort files, built only from the students' records (and manual.csv's marks):
+grades.csv and summary.html.
 
     >>> write_cohort_files(Path("graded"), records, "Basics")        # doctest: +SKIP
 
-``summary.html`` is one self-contained page (plots are inline PNGs, no script, a CSP that
-forbids every external load): who needs a look (an exercise lost to a file name or an import,
-answers lost to YAML, a time limit hit), the score distribution, why exercises were lost (each
+``summary.html`` is one self-contained page (plots are inline images, a CSP that forbids
+every external load and every script but the marking views' own, by its hash): who needs a
+look (an exercise lost to a file name or an import, answers lost to YAML, a time limit hit),
+how far the marking has got, the score distribution, why exercises were lost (each
 exercise's kind), the pass rate of every check among the submissions where it ran, the
-catalogued mistakes with who made them, the free-text answers side by side, the slowest
-submissions and every grader error. Names, answers and messages come from students and are
-escaped by the template's autoescaping. ``--json``, ``--junit`` and ``--markdown`` of
-``grader batch`` write the cohort as JSON, as one JUnit file (a test suite per student) and
-as a Markdown summary for a CI job's page.
+catalogued mistakes with who made them, the pairs of submissions whose code is alike, the
+marking views (every student's answer or figure with fields for points and comment, see
+:mod:`grader.batch.marking`), the free-text answers side by side, the slowest submissions
+and every grader error. Names, answers and messages come from students and are escaped by
+the template's autoescaping. ``--json``, ``--junit`` and ``--markdown`` of ``grader batch``
+write the cohort as JSON, as one JUnit file (a test suite per student) and as a Markdown
+summary for a CI job's page.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -25,20 +28,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.model import KINDS, NEVER_RAN
+from grader.batch.charts import exercise_chart, score_histogram
+from grader.batch.manual import Marking
+from grader.batch.marking import script, script_hash, sheet_data, views
+from grader.batch.records import exercise_ids
+from grader.batch.sheets import cell
+from grader.batch.similarity import THRESHOLD, SimilarPair
+from grader.model import ManualMark
 from grader.report import write_atomic
 from grader.report.html import PAGES
 from grader.report.junit import xml_text
-from grader.report.text import clean, points
+from grader.report.text import points
+from grader.vocabulary import ENTRY_STATUSES, KINDS, NEVER_RAN, Outcome
 
 SLOWEST = 10
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SIMILAR_SHOWN = 100  # pairs of code alike shown with their passages, the most alike first
 
 
 # A check that failed this way never judged the student's idea: no file, no function, no import,
 # an answer not filled in or unreadable.
-NOT_RUN_OUTCOMES = ("missing", "import-failed", "unreadable")
-TIME_LIMITS = ("timeout", "time-budget")
+NOT_RUN_OUTCOMES: tuple[Outcome, ...] = ("missing", "import-failed", "unreadable")
+TIME_LIMITS: tuple[Outcome, ...] = ("timeout", "time-budget")
 
 
 @dataclass(frozen=True)
@@ -98,44 +108,46 @@ class Question:
     unanswered: int
 
 
-def write_cohort_files(out: Path, records: tuple[dict[str, Any], ...], title: str) -> None:
+def write_cohort_files(out: Path, records: tuple[dict[str, Any], ...], title: str, marking: Marking | None = None,
+                       similar: tuple[SimilarPair, ...] = ()) -> None:
     """Write ``grades.csv`` and ``summary.html`` in ``out`` (atomically) from the records."""
-    write_atomic(out / "grades.csv", grades_csv(records))
-    write_atomic(out / "summary.html", render_summary(records, title))
+    write_atomic(out / "grades.csv", grades_csv(records, marking))
+    write_atomic(out / "summary.html", render_summary(records, title, marking, similar))
 
 
-def exercise_ids(records: tuple[dict[str, Any], ...]) -> list[str]:
-    ids: list[str] = []
-    for record in records:
-        ids += [e["id"] for e in record["exercises"] if e["id"] not in ids]
-    return ids
-
-
-def _cell(text: str) -> str:
-    """Student text for a spreadsheet: a leading = + - @ would start a formula."""
-    text = clean(str(text))
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def grades_csv(records: tuple[dict[str, Any], ...]) -> str:
+def grades_csv(records: tuple[dict[str, Any], ...], marking: Marking | None = None) -> str:
     """One row per student: total, each exercise's score and kind, status, grader errors, and why
-    points were lost (blank scores: not graded)."""
+    points were lost (blank scores: not graded). ``total`` and ``max_score`` are the automatic
+    points; with manual items the last columns are each item's points (blank: not marked yet),
+    their sum, how many are marked, and the totals with them."""
     exercises = exercise_ids(records)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    manual = [*(i.id for i in marking.items), "manual_points", "manual_max_score", "manual_marked",
+              "total_with_manual", "max_score_with_manual"] if marking else []
     writer.writerow(["student", "entry", "status", "total", "max_score", *exercises,
-                     *(f"{e}_kind" for e in exercises), "grader_errors", "seconds", "reason"])
+                     *(f"{e}_kind" for e in exercises), "grader_errors", "seconds", "reason", *manual])
     for record in records:
         scores = {e["id"]: points(e["score"]) for e in record["exercises"]}
         kinds = {e["id"]: e["kind"] for e in record["exercises"]}
         graded = record["score"] is not None
         writer.writerow([
-            _cell(record["student"]), _cell(record["entry"]), record["status"],
+            cell(record["student"]), cell(record["entry"]), record["status"],
             points(record["score"]) if graded else "", points(record["max_score"]) if graded else "",
             *(scores.get(e, "") for e in exercises), *(kinds.get(e, "") for e in exercises),
-            len(record["grader_errors"]), f"{record['seconds']:.1f}", _cell(reason(record)),
+            len(record["grader_errors"]), f"{record['seconds']:.1f}", cell(reason(record)),
+            *(_manual_cells(record, marking.marks[record["student"]]) if marking else ()),
         ])
     return buffer.getvalue()
+
+
+def _manual_cells(record: dict[str, Any], marks: tuple[ManualMark, ...]) -> list[str]:
+    given = sum(m.points or 0.0 for m in marks)
+    top = sum(m.max_points for m in marks)
+    graded = record["score"] is not None
+    return [*("" if m.points is None else points(m.points) for m in marks), points(given), points(top),
+            str(sum(m.points is not None for m in marks)),
+            points(record["score"] + given) if graded else "", points(record["max_score"] + top) if graded else ""]
 
 
 def reason(record: dict[str, Any]) -> str:
@@ -162,7 +174,7 @@ def never_ran(check: dict[str, Any], kind: str) -> bool:
 
 
 def kind_counts(records: tuple[dict[str, Any], ...]) -> list[tuple[str, dict[str, int]]]:
-    """For each exercise, how many graded submissions had each kind (see ``grader.model.KINDS``)."""
+    """For each exercise, how many graded submissions had each kind (see ``grader.vocabulary.KINDS``)."""
     counts: dict[str, dict[str, int]] = {}
     for record in records:
         if record["status"] == "graded":
@@ -267,57 +279,14 @@ def questions(records: tuple[dict[str, Any], ...]) -> list[Question]:
             for (e, k), given in grouped.items()]
 
 
-def _png(figure: Any) -> str:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def score_histogram(scores: list[float], max_score: float) -> str | None:
-    """The distribution of total scores as a base64 PNG (None without scores)."""
-    if not scores:
-        return None
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(7, 2.6))
-    axes = figure.add_subplot()
-    top = max(max_score, max(scores), 1.0)
-    bins = min(int(top) + 1, 40)
-    axes.hist(scores, bins=bins, range=(0, top), color="#1a7f37", edgecolor="white")
-    axes.set_xlabel("total score")
-    axes.set_ylabel("students")
-    axes.yaxis.get_major_locator().set_params(integer=True)
-    figure.tight_layout()
-    return _png(figure)
-
-
-def exercise_chart(records: tuple[dict[str, Any], ...]) -> str | None:
-    """Mean score of each exercise as a share of its points, as a base64 PNG."""
-    graded = [r for r in records if r["status"] == "graded"]
-    ids = exercise_ids(tuple(graded))
-    if not ids:
-        return None
-    from matplotlib.figure import Figure
-
-    shares = []
-    for exercise in ids:
-        rows = [e for r in graded for e in r["exercises"] if e["id"] == exercise and e["max_score"]]
-        shares.append(100 * statistics.mean(e["score"] / e["max_score"] for e in rows) if rows else 0.0)
-    figure = Figure(figsize=(7, 0.5 + 0.4 * len(ids)))
-    axes = figure.add_subplot()
-    axes.barh(ids[::-1], shares[::-1], color="#0969da")
-    axes.set_xlim(0, 100)
-    axes.set_xlabel("mean score, % of the exercise's points")
-    figure.tight_layout()
-    return _png(figure)
-
-
-def render_summary(records: tuple[dict[str, Any], ...], title: str) -> str:
-    """The cohort page as a string."""
+def render_summary(records: tuple[dict[str, Any], ...], title: str, marking: Marking | None = None,
+                   similar: tuple[SimilarPair, ...] = ()) -> str:
+    """The cohort page as a string; ``marking`` adds the marking progress and views."""
+    reviewed = {(i.exercise, i.answer) for i in marking.items} if marking else set()
     scored = [r for r in records if r["score"] is not None]
     scores = [r["score"] for r in scored]
     max_score = max((r["max_score"] for r in scored), default=0.0)
-    statuses = {s: sum(r["status"] == s for r in records) for s in ("graded", "unreadable", "error")}
+    statuses = {s: sum(r["status"] == s for r in records) for s in ENTRY_STATUSES}
     return PAGES.get_template("summary.html.j2").render(
         title=title,
         records=records,
@@ -336,7 +305,15 @@ def render_summary(records: tuple[dict[str, Any], ...], title: str) -> str:
         never_ran_kinds=NEVER_RAN,
         mistakes=mistake_counts(records),
         shared=shared_wrong_values(records),
-        questions=questions(records),
+        questions=[q for q in questions(records) if (q.exercise, q.key) not in reviewed],
+        marking=marking,
+        views=views(records, marking) if marking else [],
+        sheet=sheet_data(marking) if marking else None,
+        script=script() if marking else "",
+        script_hash=script_hash() if marking else "",
+        similar=similar[:SIMILAR_SHOWN],
+        similar_left_out=max(len(similar) - SIMILAR_SHOWN, 0),
+        similar_threshold=THRESHOLD,
         slowest=sorted(records, key=lambda r: -r["seconds"])[:SLOWEST],
         errors=[(r["student"], message) for r in records for message in r["grader_errors"]],
     )
@@ -360,10 +337,12 @@ def cohort_junit(records: tuple[dict[str, Any], ...], assignment: str) -> str:
             case = ET.SubElement(suite, "testcase", classname=f"{assignment}.{check['exercise']}", name=check["check"])
             if check["status"] != "passed":
                 tag = "failure" if check["status"] == "failed" else "error"
-                ET.SubElement(case, tag, message=xml_text(check["summary"] or check["status"])[:500])
+                ET.SubElement(case, tag, message=xml_text(check["summary"] or check["outcome"])[:500],
+                              type=check["outcome"])
         if record["status"] == "error":
             case = ET.SubElement(suite, "testcase", classname=assignment, name="grading")
-            ET.SubElement(case, "error", message=xml_text(record["reason"] or "grader error")[:500])
+            ET.SubElement(case, "error", message=xml_text(record["reason"] or "grader error")[:500],
+                          type="grader-error")
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
@@ -376,8 +355,8 @@ def cohort_markdown(records: tuple[dict[str, Any], ...], title: str, worst: int 
     for record in records:
         score = f"{points(record['score'])}/{points(record['max_score'])}" if record["score"] is not None else ""
         lines.append(f"| {inline(record['student'])} | {record['status']} | {score} |")
-    rates = [rate for rate in check_rates(records) if rate.passed < rate.total][:worst]
+    rates = [rate for rate in check_rates(records) if rate.passed < rate.ran][:worst]
     if rates:
         lines += ["", "### Checks most often failed", "", "| check | passed |", "|---|---:|"]
-        lines += [f"| {inline(r.exercise)} · {inline(r.check)} | {r.passed}/{r.total} |" for r in rates]
+        lines += [f"| {inline(r.exercise)} · {inline(r.check)} | {r.passed}/{r.ran} |" for r in rates]
     return "\n".join(lines) + "\n"

@@ -58,21 +58,22 @@ def soon(function: Callable[..., T], *args: Any) -> Future[T]:
         future.set_running_or_notify_cancel()
         try:
             future.set_result(function(*args))
-        except BaseException as exc:  # handed to whoever asks for the result
+        except BaseException as exc:  # handed to whoever asks for the result  # noqa: BLE001
             future.set_exception(exc)
 
     threading.Thread(target=run, name="grader-reference", daemon=False).start()
     return future
 
 
-def _lower_priority(niceness: int = 10) -> None:
+def _lower_priority(by: int = 10) -> None:
     """Lower this thread's priority (on Linux a thread has its own); nothing where that fails.
 
-    Not the lowest: a thread that holds the GIL while the scheduler keeps it waiting would
+    Not to the lowest: a thread that holds the GIL while the scheduler keeps it waiting would
     hold up the main thread too.
     """
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + by))
     except (AttributeError, OSError):  # no per-thread priorities here
         pass
 

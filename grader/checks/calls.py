@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from grader.checks.compare import fmt
-from grader.sandbox.models import build_object, describe as describe_model
+from grader.sandbox.models import build_object
+from grader.sandbox.models import describe as describe_model
 
 INLINE_ELEMENTS = 16
 

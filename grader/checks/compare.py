@@ -38,7 +38,7 @@ class Comparison:
 PASS = Comparison(True)
 
 
-def fmt(x: float | int | bool) -> str:
+def fmt(x: float | bool) -> str:
     """A number as a student would write it: 4 significant digits, no trailing zeros."""
     if isinstance(x, bool):
         return str(x)
@@ -157,8 +157,8 @@ def _compare_tensor(got: Any, expected: torch.Tensor, rtol: float, atol: float, 
         return _fail(where, f"dtype {name}, expected a {want_kind} tensor ({str(expected.dtype).removeprefix('torch.')})")
     if tensor.dtype != expected.dtype:
         notes += (
-            f"returned dtype {str(tensor.dtype).removeprefix('torch.')} where "
-            f"{str(expected.dtype).removeprefix('torch.')} is expected; judged on its values",
+            (f"returned dtype {str(tensor.dtype).removeprefix('torch.')} where "
+            f"{str(expected.dtype).removeprefix('torch.')} is expected; judged on its values"),
         )
     if want_kind == "complex":
         g, e = torch.view_as_real(tensor.to(torch.complex128)), torch.view_as_real(expected.to(torch.complex128))
@@ -193,7 +193,7 @@ def _compare_values(g: torch.Tensor, e: torch.Tensor, rtol: float, atol: float, 
     shape = tuple(g.shape)
     flat_bad = torch.nonzero(bad.reshape(-1)).flatten()
     rows = tuple(
-        f"{str(_index(int(i), shape)):<12} got {fmt(float(g.reshape(-1)[i])):>10}   expected {fmt(float(e.reshape(-1)[i])):>10}"
+        f"{_index(int(i), shape)!s:<12} got {fmt(float(g.reshape(-1)[i])):>10}   expected {fmt(float(e.reshape(-1)[i])):>10}"
         for i in flat_bad[:MAX_ROWS]
     )
     if count > MAX_ROWS:
@@ -238,7 +238,8 @@ def _compare_int(got: Any, expected: int, where: str) -> Comparison:
     if isinstance(value, float) and not value.is_integer():
         return _fail(where, f"got {fmt(value)}, expected the integer {expected}")
     if int(value) != expected:
-        return Comparison(False, _fail(where, f"got {int(value)}, expected {expected} (off by {int(value) - expected:+d})").summary,
+        off = int(value) - expected
+        return Comparison(False, _fail(where, f"got {int(value)}, expected {expected} (off by {off:+d})").summary,
                           notes=notes)
     if isinstance(value, float):
         notes += (f"returned the float {value:g} where an int is expected; judged on its value",)

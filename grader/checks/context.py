@@ -18,9 +18,10 @@ which input, got vs expected, hint.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 

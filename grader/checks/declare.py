@@ -10,8 +10,9 @@ module: a second declaration would replace the first without a word, so it is an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from grader.errors import ConfigError
 

@@ -8,7 +8,8 @@ more inputs where they disagree; when they still tie, only what they share is na
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from grader.catalogue import Mistake
 from grader.checks.calls import Call
@@ -51,7 +52,7 @@ def explains(ctx: Context, mistake: Mistake, subject: Subject) -> bool | None:
         return compare(got, ctx.parent_call(mistake.impl, call)).ok
     except LookupError:
         return None
-    except Exception:  # a variant may crash on inputs the reference accepts, or return a module
+    except Exception:  # a variant may crash on inputs the reference accepts, or return a module  # noqa: BLE001
         return False
 
 
@@ -78,14 +79,14 @@ def tell_apart(ctx: Context, candidates: tuple[Mistake, ...], function: str, pro
         for mistake in candidates:
             try:
                 outputs.append(ctx.parent_call(mistake.impl, probe))
-            except Exception:  # a variant that crashes here cannot be told apart by its value
+            except Exception:  # a variant that crashes here cannot be told apart by its value  # noqa: BLE001
                 outputs.append(None)
         if any(o is None for o in outputs) or all(compare(o, outputs[0]).ok for o in outputs[1:]):
             continue
         asked += 1
         try:
             got = ctx.call(function, probe)
-        except (Exception, AbortCheck):  # the student's code fails here: leave the candidates as they are
+        except (Exception, AbortCheck):  # the student's code fails here: leave the candidates as they are  # noqa: BLE001
             break
         candidates = tuple(m for m, o in zip(candidates, outputs) if compare(got, o).ok)
     return candidates
@@ -101,7 +102,7 @@ def sole_mistake(ctx: Context, function: str, got: Any, replay: Callable[[Mistak
             continue
         try:
             matches = compare(got, ctx.trusted(lambda m=mistake: replay(m)), rtol, atol).ok
-        except Exception:  # a variant may crash on inputs the reference accepts
+        except Exception:  # a variant may crash on inputs the reference accepts  # noqa: BLE001
             matches = False
         if matches:
             found.append(mistake)
@@ -126,7 +127,7 @@ def crash_mistake(ctx: Context, function: str, crash: StudentCrash) -> Mistake |
             continue
         try:
             ctx.parent_call(mistake.impl, crash.call[1])
-        except Exception as exc:  # the variant's own crash, compared with the student's
+        except Exception as exc:  # the variant's own crash, compared with the student's  # noqa: BLE001
             if type(exc).__name__ == crash.exc_type and str(exc)[:2000] == crash.message:
                 return mistake
     return None

@@ -16,8 +16,9 @@ import atexit
 import copy
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -114,7 +115,7 @@ def replay(inputs: list[Any], body: Callable[[Any], None]) -> bool:
     for example in inputs:
         try:
             body(copy.deepcopy(example))
-        except Exception:
+        except Exception:  # noqa: BLE001
             return False
     return True
 

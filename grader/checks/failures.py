@@ -7,17 +7,20 @@ and the runner turns what the student's code raised into one (:meth:`Context.sto
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
+from grader.errors import StudentFailure
 from grader.model import Feedback
+from grader.vocabulary import Outcome
 
 SHRUNK = "smallest failing input"
 
 Subject = tuple[str, Any, Any]  # a failing call: the function, its arguments, the student's value
 
 
-class CheckFailed(AssertionError):
+class CheckFailed(StudentFailure):
     """Raised in a check body to fail the check with this feedback.
 
     ``subject`` is the failing call (function, arguments, the student's value); the
@@ -28,11 +31,13 @@ class CheckFailed(AssertionError):
     mistakes that all explain the failure can be told apart by asking the student's code.
     ``outcome`` names the failure in reports: "wrong" (a wrong value), "bad-return" (a
     value that cannot be judged: a tensor subclass, an object), or what the student's code
-    did ("crash", "timeout", ...: :data:`grader.errors.OUTCOMES`).
+    did ("crash", "timeout", ...: :data:`grader.vocabulary.Outcome`).
     """
 
+    outcome: Outcome = "wrong"
+
     def __init__(self, feedback: Feedback, mistake: str | None = None, subject: Subject | None = None,
-                 outcome: str = "wrong", evidence: tuple[Subject, ...] = (),
+                 outcome: Outcome = "wrong", evidence: tuple[Subject, ...] = (),
                  probes: Callable[[], list[Any]] = list) -> None:
         super().__init__(feedback.summary)
         self.feedback = feedback

@@ -71,7 +71,7 @@ def error_results(assignment: AssignmentConfig) -> dict[str, Any]:
             "output": message,
             "output_format": "text",
             "visibility": "visible",
-            "extra_data": {"outcome": "error", "failure": "grader-error"},
+            "extra_data": {"outcome": "grader-error"},
         }],
         "extra_data": {"assignment": assignment.id, "grader_error": True},
     }

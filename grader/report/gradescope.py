@@ -3,8 +3,11 @@
 Top level ``score``, ``max_score``, ``execution_time``, ``output``, ``stdout_visibility``
 (hidden: the terminal report shows hidden checks), ``tests``; each test has ``name``,
 ``number``, ``score``, ``max_score``, ``status``, ``output``, ``visibility`` and
-``extra_data`` with the exercise and check ids. Public checks are "visible"; hidden checks
-are "after_published", so students see them once the grades are published.
+``extra_data`` with the exercise and check ids and the check's ``outcome`` ("passed",
+"wrong", "timeout", ...: ``grader.vocabulary.Outcome``). ``status`` is Gradescope's:
+"passed" or "failed", a grader error included (its outcome is "grader-error"). Public
+checks are "visible"; hidden checks are "after_published", so students see them once the
+grades are published.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from grader.model import GradeReport
+from grader.model import GradeReport, ManualMark
 from grader.report.text import check_text, points
 
 VISIBILITY = {"public": "visible", "hidden": "after_published"}
@@ -38,16 +41,15 @@ def results(report: GradeReport) -> dict[str, Any]:
                 "extra_data": {
                     "exercise": check.exercise,
                     "check": check.check,
-                    "outcome": check.status,
-                    "failure": check.outcome,
+                    "outcome": check.outcome,
                     "mistake": check.mistake,
                     "seconds": check.seconds,
                 },
             })
     errors = len(report.grader_errors)
     summary = [
-        f"{report.title}: {points(report.score)}/{points(report.max_score)} points "
-        f"(seed {report.seed}, grader {report.grader_version})",
+        (f"{report.title}: {points(report.score)}/{points(report.max_score)} points "
+        f"(seed {report.seed}, grader {report.grader_version})"),
         *report.notes,
     ]
     if errors:
@@ -74,7 +76,22 @@ def results(report: GradeReport) -> dict[str, Any]:
                 "student": round(sum(e.student_seconds for e in report.exercises), 4),
                 "reference": round(sum(e.reference_seconds for e in report.exercises), 4),
             },
+            **({"manual": manual_results(report.manual, report.score, report.max_score)} if report.manual else {}),
         },
+    }
+
+
+def manual_results(marks: tuple[ManualMark, ...], score: float, max_score: float) -> dict[str, Any]:
+    """The tutor's marks as results.json carries them (``extra_data.manual``, batch only): each
+    item, their sum, and the totals with the automatic score, which the top-level ``score``
+    and ``max_score`` keep on their own."""
+    given = sum(m.points or 0.0 for m in marks)
+    top = sum(m.max_points for m in marks)
+    return {
+        "score": given, "max_score": top, "marked": sum(m.points is not None for m in marks),
+        "score_with_manual": score + given, "max_score_with_manual": max_score + top,
+        "items": [{"exercise": m.exercise, "item": m.item, "title": m.title, "points": m.points,
+                   "max_points": m.max_points, "comment": m.comment} for m in marks],
     }
 
 

@@ -1,5 +1,8 @@
 """JUnit XML for CI: one testsuite per exercise, one testcase per check.
 
+A check that did not pass has a ``failure`` (an ``error`` for a grader error) whose ``type``
+is its outcome ("wrong", "timeout", ... "grader-error").
+
 Student text can hold characters XML 1.0 forbids; they are dropped before the tree is
 serialised (ElementTree escapes markup but not those).
 """
@@ -39,9 +42,9 @@ def render_junit(report: GradeReport) -> str:
                                ("visibility", check.visibility)):
                 ET.SubElement(props, "property", name=key, value=value)
             if check.status != "passed":
-                summary = check.feedback.summary if check.feedback else check.status
+                summary = check.feedback.summary if check.feedback else check.outcome
                 tag = "failure" if check.status == "failed" else "error"
-                element = ET.SubElement(case, tag, message=xml_text(summary)[:500], type=check.outcome or check.status)
+                element = ET.SubElement(case, tag, message=xml_text(summary)[:500], type=check.outcome)
                 element.text = xml_text(check_text(check))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -43,7 +43,7 @@ def render_markdown(report: GradeReport, max_bytes: int = MAX_BYTES) -> str:
     lines.append("")
     failed = [c for c in report.checks() if not c.passed]
     if not failed:
-        return "\n".join(lines + ["All checks passed.", ""])
+        return "\n".join([*lines, "All checks passed.", ""])
     lines += [f"### Failed checks ({len(failed)})", ""]
     size = len("\n".join(lines).encode())
     for shown, check in enumerate(failed):
@@ -57,11 +57,11 @@ def render_markdown(report: GradeReport, max_bytes: int = MAX_BYTES) -> str:
 
 
 def failed_check(check: CheckResult) -> str:
-    """One failed check: a heading of our own words, then its feedback as a code block."""
-    kind = "grader error (not your fault)" if check.status == "error" else (check.outcome or "failed")
-    body = feedback_lines(check.feedback) if check.feedback else [check.status]
+    """One failed check: a heading of our own words (points, outcome), then its feedback as a code block."""
+    kind = check.outcome + (": not your fault" if check.status == "error" else "")
+    body = feedback_lines(check.feedback) if check.feedback else [check.outcome]
     if len(body) > MAX_CHECK_LINES:
-        body = body[:MAX_CHECK_LINES] + [f"... ({len(body) - MAX_CHECK_LINES} more lines)"]
+        body = [*body[:MAX_CHECK_LINES], f"... ({len(body) - MAX_CHECK_LINES} more lines)"]
     text = "\n".join(body)
     fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
     return "\n".join([

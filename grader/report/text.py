@@ -29,7 +29,7 @@ def clean(text: str) -> str:
 def _indent(text: str, prefix: str, limit: int | None = None) -> list[str]:
     lines = clean(text).rstrip().splitlines()
     if limit is not None and len(lines) > limit:
-        lines = lines[:limit] + [f"... ({len(lines) - limit} more lines)"]
+        lines = [*lines[:limit], f"... ({len(lines) - limit} more lines)"]
     return [prefix + line for line in lines]
 
 

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from grader.errors import (
     CallTimedOut,
@@ -52,6 +52,12 @@ _ONE_THREAD = {
     "PYTHONDONTWRITEBYTECODE": "1",
     "PYTHONHASHSEED": "0",
 }
+
+
+# How the zygote starts: ``-c``, not ``-m``, so that no frame below its loop names its file, and
+# it forgets where the grader is installed before the loop (grader/sandbox/forget.py).
+ZYGOTE = ("import sys; from grader.sandbox import forget, zygote; forget.forget(); "
+          "zygote.main(int(sys.argv[1]), sys.argv[2:])")
 
 
 def worker_environment() -> dict[str, str]:
@@ -93,7 +99,7 @@ class Worker:
             codec.write_message(self.sock, message)
             self.sock.settimeout(max(timeout, 0.001))
             reply = codec.read_message(self.sock, self.max_message)
-        except (socket.timeout, TimeoutError):
+        except TimeoutError:
             self.kill()
             raise CallTimedOut(f"did not finish within the time limit of {timeout:.3g} s") from None
         except (EOFError, ConnectionError, BrokenPipeError):
@@ -152,7 +158,8 @@ class Sandbox:
     """Owns the zygote process for one grading run; use as a context manager.
 
     ``preload`` names modules the zygote imports before forking (torchvision, matplotlib),
-    so that every worker starts with them loaded (grading imports them meanwhile too). ``memory_mb`` and ``processes`` bound
+    so that every worker starts with them loaded (grading imports them meanwhile too).
+    ``memory_mb`` and ``processes`` bound
     each worker (where cgroups are available); ``isolate=False`` turns off the layers that
     need Linux (namespaces, cgroup, private view, uid, Landlock, seccomp), to measure what
     they cost; ``namespaces=False`` confines with Landlock and seccomp instead of namespaces
@@ -169,7 +176,7 @@ class Sandbox:
         self._scratch, self._root = _scratch_folders()
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-I", "-m", "grader.sandbox.zygote", str(child_end.fileno()), *preload],
+                [sys.executable, "-I", "-c", ZYGOTE, str(child_end.fileno()), *preload],
                 pass_fds=[child_end.fileno()],
                 env=worker_environment(),
                 cwd=self._scratch,
@@ -185,7 +192,7 @@ class Sandbox:
         self._layers: tuple[str, ...] | None = None
         self._owner = True
 
-    def share(self) -> "Sandbox":
+    def share(self) -> Sandbox:
         """Another sandbox served by this one's zygote: its own control channel, scratch folder and workers.
 
         For job processes forked from one process: N jobs then cost one zygote (one torch
@@ -228,7 +235,7 @@ class Sandbox:
             data, fds, _, _ = socket.recv_fds(self._control, 4096, 2)
             while data and not data.endswith(b"\n"):
                 data += self._control.recv(4096)
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             raise SandboxError(f"the sandbox did not start a worker: {exc}") from exc
         if not data or not 1 <= len(fds) <= 2:
             for fd in fds:
@@ -284,7 +291,7 @@ class Sandbox:
         cgroups.remove_zygote_folders(f"grader-{self._process.pid}")
         shutil.rmtree(self._scratch, ignore_errors=True)
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -93,7 +93,7 @@ def safe_repr(value: Any, limit: int = 200) -> str:
     """``repr`` that never raises and never runs long: student objects may do either."""
     try:
         text = repr(value)
-    except BaseException as exc:  # a student __repr__ may raise anything
+    except BaseException as exc:  # a student __repr__ may raise anything  # noqa: BLE001
         text = f"<{type(value).__name__} whose repr raised {type(exc).__name__}>"
     if not isinstance(text, str):
         text = f"<{type(value).__name__}>"

@@ -224,7 +224,7 @@ def confine(plan: Plan, namespaces: tuple[str, ...], in_cgroup: bool, adopted: b
     # Without the private view (namespaces refused, as in many containers) the worker still
     # becomes nobody where nobody can run Python there; the files it must not read are then
     # kept from it by Landlock, or by their own permissions.
-    if (viewed or plan.isolate and nobody_can_run_here(plan.folder)) and drop_privileges(plan.folder):
+    if (viewed or (plan.isolate and nobody_can_run_here(plan.folder))) and drop_privileges(plan.folder):
         layers.append("unprivileged-uid")
     # Changing the user id cleared the parent-death signal; the keeper's death must still kill us.
     linux.die_with_parent()

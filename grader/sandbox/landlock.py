@@ -107,47 +107,54 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _beneath_except(tree: str, hidden: str) -> list[str]:
-    """The paths to grant instead of ``tree`` so that ``hidden`` stays out of reach.
+def _beneath_except(tree: str, hidden: list[str]) -> list[str]:
+    """The paths to grant instead of ``tree`` so that the ``hidden`` paths stay out of reach.
 
-    A rule grants everything beneath its folder, so where ``hidden`` lies inside ``tree``,
-    ``tree`` is replaced by the entries of each folder on the way down to ``hidden``,
-    leaving out the step towards it. A rule is tied to the folder a link leads to, so an
-    entry leading to ``hidden`` or above it (a venv's ``lib64 -> lib``) is left out too:
-    what it leads to is reached through the real path, whose entries are granted.
+    A rule grants everything beneath its folder, so where hidden paths lie inside ``tree``,
+    ``tree`` is replaced by the entries of each folder on the way down to them, leaving out
+    the hidden paths themselves. A rule is tied to the folder a link leads to, so an entry
+    leading to a hidden path or above it (a venv's ``lib64 -> lib``) is left out too: what it
+    leads to is reached through the real path, whose entries are granted.
 
-    >>> _beneath_except("/opt/py", "/srv/grader"), _beneath_except("/srv/grader/x", "/srv/grader")
+    >>> _beneath_except("/opt/py", ["/srv/grader"]), _beneath_except("/srv/grader/x", ["/srv/grader"])
     (['/opt/py'], [])
     """
-    if _inside(tree, hidden):
+    if any(_inside(tree, path) for path in hidden):
         return []
-    if not _inside(hidden, tree):
+    above = {str(folder) for path in hidden for folder in Path(path).parents}
+    if tree not in above:
         return [tree]
     paths: list[str] = []
-    folder = tree
-    for step in Path(hidden).relative_to(tree).parts:
-        for name in sorted(os.listdir(folder)):
-            entry = os.path.join(folder, name)
-            real = os.path.realpath(entry)
-            if name != step and not _inside(hidden, real) and not _inside(real, hidden):
-                paths.append(entry)
-        folder = os.path.join(folder, step)
-    return paths
+    folders = [tree]
+    while folders:
+        # scandir tells links apart without a system call for each of site-packages' hundreds of entries.
+        for entry in os.scandir(folders.pop()):
+            if entry.is_symlink():
+                real = os.path.realpath(entry.path)
+                if not any(_inside(path, real) or _inside(real, path) for path in hidden):
+                    paths.append(entry.path)
+            elif entry.path in above:
+                folders.append(entry.path)
+            elif entry.path not in hidden:
+                paths.append(entry.path)
+    return sorted(paths)
 
 
 def rules(folder: str) -> list[tuple[str, int]]:
     """The paths the worker keeps, each with its rights; the rest of the disk is refused.
 
-    A tree holding the grader's package (site-packages, where the grader is installed)
-    keeps ``READ_DIR`` on the whole tree, so that Python can still list site-packages to
-    import from it: the package's file names can then be listed, never read.
+    A tree holding files of the grader's installation (``view.install_files``: its package
+    where it is installed in site-packages, its metadata, an editable install's finder) keeps
+    ``READ_DIR`` on the whole tree, so that Python can still list site-packages to import from
+    it: their names can then be listed, never read.
 
     >>> ("/usr", READ) in rules("/tmp")                                 # doctest: +SKIP
     True
     """
     granted: list[tuple[str, int]] = []
+    hidden = view.install_files()
     for tree in sorted({os.path.realpath(t) for t in (*view.SYSTEM, *view.python_trees()) if os.path.exists(t)}):
-        entries = _beneath_except(tree, view.GRADER_PACKAGE)
+        entries = _beneath_except(tree, hidden)
         if entries and entries != [tree]:
             granted.append((tree, READ_DIR))
         granted += [(entry, READ) for entry in entries]

@@ -6,19 +6,21 @@ read-only, the system libraries (``/usr``), the Python installation and its site
 a few device nodes, a fresh ``/proc`` that shows only the worker's own processes, a private
 ``/tmp`` of 64 MiB, and, writable, the worker's scratch folder at its usual path. The
 repository (reference solutions, checks, config.yaml), other submissions, the grader's
-output folders, ``/etc`` and the home folder do not exist in that view. The grader's own
-package is covered by an empty folder even where it is installed inside site-packages:
-the worker imported what it needs of it before the view was built.
+output folders, ``/etc`` and the home folder do not exist in that view. The files of the
+grader's installation (:func:`install_files`) are covered, by an empty folder or file, even
+where they lie inside site-packages: the worker imported what it needs of the grader before
+the view was built.
 
 >>> build_view("/tmp/grader-1/w-2", "/tmp/grader-1/root", with_proc=True)   # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import glob
+import importlib.metadata
 import os
 import site
 import sys
-from pathlib import Path
 
 from grader.sandbox import linux
 from grader.sandbox.linux import (
@@ -35,7 +37,8 @@ from grader.sandbox.linux import (
 SYSTEM = ("/usr", "/bin", "/lib", "/lib32", "/lib64", "/sbin")
 DEVICES = ("null", "zero", "random", "urandom")
 ETC_FILES = ("/etc/ld.so.cache", "/etc/localtime")
-GRADER_PACKAGE = str(Path(__file__).resolve().parents[1])
+# The distribution whose files the worker must not read: pyproject.toml's name, the student bundle's too.
+DISTRIBUTION = "grader"
 
 
 def python_trees() -> list[str]:
@@ -54,6 +57,30 @@ def python_trees() -> list[str]:
     return sorted(t for t in trees if os.path.isdir(t))
 
 
+def install_files(distribution: str = DISTRIBUTION) -> list[str]:
+    """What the installations of ``distribution`` put inside site-packages, as real paths.
+
+    Its package folders and ``.dist-info`` whole, and its files beside them: an editable
+    install's ``.pth`` file and finder module (whose text names the project folder) with the
+    finder's compiled copy. Computed in the worker, from the installations' ``RECORD``, so that
+    no module of the grader keeps where it is installed (``forget.py``).
+
+    >>> any(path.endswith(".dist-info") for path in install_files())     # doctest: +SKIP
+    True
+    """
+    paths: set[str] = set()
+    for dist in importlib.metadata.distributions(name=distribution):
+        for file in dist.files or ():
+            if file.parts[0] == "..":  # a script in bin/: it names the package, not where it is
+                continue
+            top = file.parts[0] if len(file.parts) > 1 and file.parts[0] != "__pycache__" else str(file)
+            paths.add(os.path.realpath(dist.locate_file(top)))
+            if file.suffix == ".py" and len(file.parts) == 1:
+                folder = os.path.dirname(os.path.realpath(dist.locate_file(file)))
+                paths.update(glob.glob(os.path.join(folder, "__pycache__", f"{file.stem}.*.pyc")))
+    return sorted(paths)
+
+
 READ_ONLY = MS_RDONLY | MS_NOSUID | MS_NODEV
 WRITABLE = MS_NOSUID | MS_NODEV | MS_NOEXEC
 
@@ -69,6 +96,15 @@ def _bind(source: str, root: str, flags: int | None = READ_ONLY) -> None:
     linux.mount(source, target, None, MS_BIND | MS_REC)
     if flags is not None:
         linux.mount(None, target, None, MS_BIND | MS_REMOUNT | flags)
+
+
+def cover(path: str) -> None:
+    """Cover ``path`` in the view with an empty read-only folder, or with ``/dev/null`` for a file."""
+    if os.path.isdir(path):
+        linux.mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555")
+    else:
+        linux.mount("/dev/null", path, None, MS_BIND)
+        linux.mount(None, path, None, MS_BIND | MS_REMOUNT | READ_ONLY)
 
 
 def build_view(folder: str, root: str, with_proc: bool) -> bool:
@@ -94,8 +130,9 @@ def build_view(folder: str, root: str, with_proc: bool) -> bool:
         linux.mount("tmpfs", root + "/tmp", "tmpfs", WRITABLE, "size=64m,mode=1777")
         for path in python_trees():
             _bind(path, root)
-        if os.path.isdir(root + GRADER_PACKAGE):
-            linux.mount("tmpfs", root + GRADER_PACKAGE, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555")
+        for path in install_files():
+            if os.path.lexists(root + path):
+                cover(root + path)
         for path in ETC_FILES:
             if os.path.isfile(path):
                 _bind(path, root)

@@ -246,7 +246,7 @@ def serve(sock: socket.socket, folder: str, layers: tuple[str, ...] = ()) -> Non
                 # for the failure they may explain (torch warns once per process in C++ anyway).
                 warnings.simplefilter("always")
                 reply = {"ok": True, **worker.handle(request)}
-        except BaseException as exc:  # student code may raise anything, SystemExit included
+        except BaseException as exc:  # student code may raise anything, SystemExit included  # noqa: BLE001
             reply = {
                 "ok": False,
                 "error": {
@@ -259,7 +259,7 @@ def serve(sock: socket.socket, folder: str, layers: tuple[str, ...] = ()) -> Non
         reply["warnings"] = [warning_text(w, worker.folder) for w in caught[:MAX_WARNINGS]]
         try:
             codec.write_message(sock, reply, worker.keep)
-        except BaseException as exc:  # an unsendable reply is the student's value's fault
+        except BaseException as exc:  # an unsendable reply is the student's value's fault  # noqa: BLE001
             codec.write_message(sock, {"ok": False, "error": {
                 "type": "ReturnValueError", "message": codec.safe_repr(exc, 500), "traceback": ""},
                 "stdout": output.text()})
@@ -283,5 +283,5 @@ def str_of(exc: BaseException) -> str:
     """``str(exc)`` that survives an exception whose ``__str__`` raises."""
     try:
         return str(exc)
-    except BaseException:
+    except BaseException:  # noqa: BLE001
         return f"<{type(exc).__name__} whose message could not be shown>"

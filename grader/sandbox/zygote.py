@@ -1,8 +1,10 @@
 """The pre-warmed process that forks workers: torch imported once, forked in ~20 ms.
 
-Started by the parent as ``python -I -m grader.sandbox.zygote FD [MODULE ...]`` with a clean
-environment and one thread per library. It imports torch, numpy and the worker code
-(nothing of the course's checks or solutions), then waits on the socket FD for requests::
+Started by the parent as ``python -I -c START FD [MODULE ...]`` (``client.ZYGOTE``) with a
+clean environment and one thread per library. It imports torch, numpy and the worker code
+(nothing of the course's checks or solutions, nothing of the grader beyond this package and
+its errors), forgets where the grader is installed (``forget.py``: no worker can import it or
+find its files), then waits on the socket FD for requests::
 
     {"op": "spawn", "plan": {"folder": "/tmp/grader-1/w-2", "root": "/tmp/grader-1/root", ...}}
 
@@ -42,10 +44,7 @@ from typing import NoReturn
 import numpy as np  # noqa: F401  (imported so every worker starts with it loaded)
 import torch
 
-# The catalogue's Mistake class: ``grader validate`` grades mutants whose catalogue module
-# imports it, and the grader's package is not visible from the worker's private view.
-from grader import catalogue  # noqa: F401
-from grader.sandbox import cgroups, codec, confine, orphans, worker
+from grader.sandbox import cgroups, codec, confine, orphans, view, worker
 from grader.sandbox.linux import die_with_parent
 
 
@@ -215,7 +214,11 @@ def _living(keepers: list[int]) -> list[int]:
 
 
 def main(fd: int, preload: list[str]) -> None:
+    """Serve spawn requests on the socket ``fd`` until the last control channel closes."""
     die_with_parent()
+    # Each worker looks up what of the grader's installation to hide (``view.install_files``):
+    # about 10 ms with importlib.metadata's caches cold, well under 1 ms once they are warm here.
+    view.install_files()
     # Keepers are reaped automatically; the parent watches workers through their sockets.
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     # Ctrl-C in the terminal reaches the whole foreground group; the parent decides.
@@ -252,7 +255,3 @@ def main(fd: int, preload: list[str]) -> None:
                 keepers[channel] = _living(keepers[channel]) + ([keeper] if keeper is not None else [])
             for extra in fds:
                 os.close(extra)
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2:])

@@ -20,7 +20,6 @@ Rules: the graded function must compute the attention by hand. Using
 under ``if __name__ == "__main__":`` to compare is fine and encouraged.
 """
 
-import math
 
 import torch
 import torch.nn.functional as F

@@ -63,7 +63,6 @@ Run ``python3 gradients2d.py`` to train, evaluate and plot.
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
 
 
 class MLP2d(nn.Module):

@@ -69,15 +69,12 @@ Write your discussion in ``answers.yaml`` (key ``ex9_discussion``); it is read b
 tutor. Run ``python3 guided_backprop.py`` to compute and plot the guided gradients.
 """
 
-import os
 from typing import Any
 
 import numpy as np
 import torch
-import torchvision
 from PIL import Image
 from torch import nn
-from torchvision import transforms
 
 # The ImageNet statistics the torchvision models were trained with.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)

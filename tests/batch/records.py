@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from grader.batch.records import FORMAT
+from grader.manual_items import ManualItem
+
 HOSTILE = '<script>alert(1)</script>"><img src=x onerror=alert(1)>\x1b[31m\x00'
 
 
@@ -23,7 +26,7 @@ def record(student: str, score: float | None, *, status: str = "graded", mistake
 
     eigen_failed = bool(scored and eigen_score < 4)
     return {
-        "format": 2, "key": {}, "digest": "0" * 64, "entry": student, "student": student, "status": status,
+        "format": FORMAT, "key": {}, "digest": "0" * 64, "entry": student, "student": student, "status": status,
         "graded_at": "2025-01-01T00:00:00+00:00", "seconds": seconds, "reason": None if status == "graded" else "why",
         "score": score, "max_score": 10.0 if scored else None, "student_seconds": seconds / 2,
         "exercises": [{"id": "attention", "title": "Attention", "file": "attention.py", "score": attention,
@@ -35,14 +38,14 @@ def record(student: str, score: float | None, *, status: str = "graded", mistake
         "checks": [
             {"exercise": "attention", "check": "matches_torch", "description": "agrees with torch", "points": 6.0,
              "status": "passed" if score and score >= 6 else "failed", "mistake": mistake,
-             "outcome": None if score and score >= 6 else "wrong",
+             "outcome": "passed" if score and score >= 6 else "wrong",
              "hint": "Divide the scores by sqrt(d_k)." if mistake else None, "summary": None},
             {"exercise": "eigen", "check": "symmetric", "description": "symmetric input", "points": 4.0,
              "status": "failed" if eigen_failed else "passed", "mistake": None, "hint": None,
-             "outcome": outcome if eigen_failed else None, "summary": "differs"},
+             "outcome": outcome if eigen_failed else "passed", "summary": "differs"},
         ] if scored else [],
         "free_text": [{"exercise": "eigen", "key": "why", "text": answer}] if scored else [],
-        "grader_errors": list(grader_errors),
+        "grader_errors": list(grader_errors), "code": {}, "figures": [],
     }
 
 
@@ -55,3 +58,8 @@ def cohort() -> tuple[dict[str, Any], ...]:
         record("eve", 0.0, status="unreadable"),
         record("zed", None, status="error", grader_errors=("grader error (SandboxError: gone)",)),
     )
+
+
+# Two items a tutor scores for the records above: eigen's free-text answer and attention's figures.
+ITEMS = (ManualItem("why_answer", "eigen", 2.0, "Symmetric: Q Lambda Q^T.", "Why symmetric", answer="why"),
+         ManualItem("attention_plot", "attention", 1.0, "Rows sum to one.", "The attention weights"))

@@ -1,19 +1,25 @@
-"""The summary page and a report page render in headless Chromium without console errors.
+"""The summary page and a report page render in headless Chromium without console errors,
+and a tutor marks in the summary's marking views and downloads manual.csv.
 
 Chromium logs every console message, CSP violations included, as ``INFO:CONSOLE`` lines on
 stderr with ``--enable-logging=stderr``; a page that triggers none and whose DOM holds the
-expected content passes. Skipped only where no Chromium is installed (.ci/run installs it).
+expected content passes. Typing and downloading goes through Playwright, driving the same
+Chromium (it downloads no browser of its own). Skipped only where no Chromium is installed
+(.ci/run installs it).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from records import HOSTILE, cohort
+from records import HOSTILE, ITEMS, cohort
 
+from grader.batch.manual import SHEET, update_sheet
 from grader.batch.summary import render_summary
 from grader.model import CheckResult, ExerciseResult, Feedback, GradeReport
 from grader.report.html import render_html
@@ -54,7 +60,7 @@ def test_summary_page_renders_without_errors(tmp_path: Path) -> None:
 
 
 def test_a_report_page_renders_without_errors(tmp_path: Path) -> None:
-    failed = CheckResult("attention", "matches_torch", "agrees with torch", 2.0, "public", "failed",
+    failed = CheckResult("attention", "matches_torch", "agrees with torch", 2.0, "public", "wrong",
                          Feedback(summary=f"differs {HOSTILE}", input="Q shape (1, 2)", details=("got 1 expected 2",),
                                   hint="Divide by sqrt(d_k).", output=HOSTILE), mistake="no_scaling")
     report = GradeReport(
@@ -68,3 +74,43 @@ def test_a_report_page_renders_without_errors(tmp_path: Path) -> None:
     dom, console = render(page, tmp_path / "profile")
     assert console == []
     assert "Divide by sqrt(d_k)." in dom and "<script>alert" not in dom
+
+
+def mark_in_browser(page: Path, fields: dict[str, str]) -> tuple[str, str, list[str]]:
+    """Fill the fields named by their labels, download manual.csv: its text, the status line
+    after typing, and the console messages."""
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright is not installed: pip install -e '.[test]'")
+    console: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=BROWSER, args=["--no-sandbox"])
+        tab = browser.new_page(accept_downloads=True)
+        tab.on("console", lambda message: console.append(message.text))
+        tab.goto(page.as_uri())
+        for label, value in fields.items():
+            tab.get_by_label(label).fill(value)
+        status = tab.locator("#marking-status").text_content() or ""
+        with tab.expect_download() as download:
+            tab.click("#download-manual")
+        assert download.value.suggested_filename == "manual.csv"
+        text = Path(download.value.path()).read_text(encoding="utf-8")
+        browser.close()
+    return text, status, console
+
+
+def test_a_tutor_fills_two_fields_and_downloads_manual_csv(tmp_path: Path) -> None:
+    marking = update_sheet(tmp_path, cohort(), ITEMS)
+    page = tmp_path / "summary.html"
+    page.write_text(render_summary(cohort(), "Basics", marking))
+    comment = 'Clear plot, "well labelled",\nbut no axis names'
+    text, status, console = mark_in_browser(page, {"points for ada, why_answer": "1.5",
+                                                    "comment for bob, attention_plot": comment})
+    assert console == [] and status.startswith("2 field(s) changed here")
+    before = list(csv.reader(io.StringIO((tmp_path / SHEET).read_text())))
+    after = list(csv.reader(io.StringIO(text)))
+    assert len(after) == len(before) == 13
+    changed = [(i, j) for i, row in enumerate(after) for j, value in enumerate(row) if value != before[i][j]]
+    assert changed == [(1, 5), (4, 6)] and after[1][5] == "1.5" and after[4][6] == comment
+    (tmp_path / SHEET).write_text(text)  # saved over manual.csv: the next run reads what was typed
+    again = update_sheet(tmp_path, cohort(), ITEMS)
+    assert again.marks["ada"][0].points == 1.5 and again.marked == 1 and again.kept == (2, 5)

@@ -16,8 +16,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, REPO, CliRun, finish, materialize, points, run_cli, start_cli
 
+from conftest import FIXTURES, REPO, CliRun, finish, materialize, points, run_cli, start_cli
 from grader.batch.records import RECORD_NAME
 
 TOTAL, CONV2D, ATTENTION = points("basics"), points("basics", "conv2d"), points("basics", "attention")
@@ -26,6 +26,9 @@ COHORT = ("alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "br
 # endless_loop's conv2d then costs two calls of 10 s; correct exercises never come near it,
 # however busy the machine (6 s could be reached on a loaded one).
 TIMEOUT = ("--timeout", "20")
+# Seconds to wait for the batch to reach a point (its first record, its processes gone): a guard
+# against a hang, not a bound on speed, so that a busy machine only makes the wait longer.
+PATIENCE = 600
 
 
 def zip_folder(folder: Path, archive: Path, wrapper: str) -> Path:
@@ -103,7 +106,7 @@ def test_scores_agree_across_csv_results_and_records(cohort) -> None:  # type: i
     assert float(endless["conv2d"]) < CONV2D and float(endless["total"]) == TOTAL - CONV2D + float(endless["conv2d"])
     # Its own time limit, not a hang: the loop's checks say which limit ended them.
     loop = json.loads((out / "endless_loop" / "results.json").read_text())
-    assert {t["extra_data"]["failure"] for t in loop["tests"]
+    assert {t["extra_data"]["outcome"] for t in loop["tests"]
             if t["extra_data"]["exercise"] == "conv2d" and t["status"] == "failed"} <= {"timeout", "time-budget"}
     assert any("time limit" in t["output"] for t in loop["tests"] if t["extra_data"]["exercise"] == "conv2d")
 
@@ -207,7 +210,7 @@ def test_kill_9_halfway_then_rerun_completes_with_whole_files(tmp_path: Path) ->
     mark = f"grader-batch-test-{os.getpid()}-{time.time()}"
     process = start_cli("batch", root, "--assignment", "basics", "--out", out, "--jobs", "1",
                         env={"GRADER_TEST_MARK": mark})
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + PATIENCE
     while not list(out.glob(f"*/{RECORD_NAME}")) and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
@@ -216,7 +219,9 @@ def test_kill_9_halfway_then_rerun_completes_with_whole_files(tmp_path: Path) ->
     assert 1 <= len(done) < 5
     for path in out.glob("*/results.json"):
         json.loads(path.read_text())  # whole, never half-written
-    time.sleep(1)  # the fork server and job processes die with the batch (parent-death signal)
+    deadline = time.monotonic() + PATIENCE  # the job processes die with the batch (parent-death signal)
+    while _processes_with(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not _processes_with(mark)
     rerun = batch(root, out, "--jobs", "1")
     assert rerun.returncode == 0, rerun.stderr
@@ -236,11 +241,11 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_finished(tmp_path: Path) -> None:
     mark = f"grader-batch-test-{os.getpid()}-{time.time()}"
     process = start_cli("batch", root, "--assignment", "basics", "--out", out, "--jobs", "1", "--timeout", "30",
                         env={"GRADER_TEST_MARK": mark})
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + PATIENCE
     while not list(out.glob(f"*/{RECORD_NAME}")) and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
-    run = finish(process, None, timeout=60)
+    run = finish(process, None, timeout=PATIENCE)
     assert run.returncode == 130 and "run the same command again to resume" in run.stderr
     assert "Traceback" not in run.stderr and not (out / ".staging").exists()
     assert not _processes_with(mark)
@@ -315,13 +320,13 @@ def test_a_job_process_killed_midway_costs_only_the_entry_it_held(tmp_path: Path
     mark = f"grader-batch-test-{os.getpid()}-{time.time()}"
     process = start_cli("batch", root, "--assignment", "basics", "--out", out, "--jobs", "2", *TIMEOUT,
                         env={"GRADER_TEST_MARK": mark})
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + PATIENCE
     while not list(out.glob(f"*/{RECORD_NAME}")) and time.monotonic() < deadline:
         time.sleep(0.05)
     jobs = _job_processes(mark)
     assert len(jobs) == 2, f"expected two job processes, found {jobs}"
     os.kill(jobs[0], signal.SIGKILL)
-    run = finish(process, None, timeout=120)
+    run = finish(process, None, timeout=PATIENCE)
     assert run.returncode == 0, run.stderr
     table = rows(out)
     assert len(table) == 4

@@ -6,15 +6,22 @@ import csv
 import io
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from html.parser import HTMLParser
+from pathlib import Path
 
-from records import HOSTILE, cohort, record
+from records import HOSTILE, ITEMS, cohort, record
 
+from grader.batch.manual import COLUMNS, update_sheet
+from grader.batch.marking import script_hash
 from grader.batch.progress import Progress
+from grader.batch.similarity import Line, SimilarPair
 from grader.batch.summary import (
+    SIMILAR_SHOWN,
     check_rates,
     cohort_json,
     cohort_junit,
+    cohort_markdown,
     grades_csv,
     mistake_counts,
     needs_a_look,
@@ -134,3 +141,51 @@ def test_progress_plain_lines_and_terminal_bar() -> None:
     progress.close()
     last = bar.getvalue().split("\r")[-1]
     assert last.startswith("[#############.......] 2/3 graded · 1 error · ") and " left" in last
+
+
+def test_markdown_lists_each_student_and_the_checks_most_failed() -> None:
+    text = cohort_markdown(cohort(), "Basics")
+    assert text.startswith("## Basics: 6 submissions") and "| ada | graded | 10/10 |" in text
+    assert "| eigen · symmetric | 1/4 |" in text and "| attention · matches\\_torch | 2/4 |" in text
+
+
+def test_with_manual_items_the_csv_gains_each_item_and_the_totals_with_them(tmp_path: Path) -> None:
+    marking = update_sheet(tmp_path, cohort(), ITEMS)
+    plain = list(csv.DictReader(io.StringIO(grades_csv(cohort()))))
+    marks = {"ada": (replace(marking.marks["ada"][0], points=1.5), marking.marks["ada"][1])}
+    rows = list(csv.DictReader(io.StringIO(grades_csv(cohort(), replace(marking, marks={**marking.marks, **marks})))))
+    added = ["why_answer", "attention_plot", "manual_points", "manual_max_score", "manual_marked",
+             "total_with_manual", "max_score_with_manual"]
+    assert list(rows[0]) == [*plain[0], *added]  # new columns at the end, the old ones as they were
+    assert [rows[0][c] for c in added] == ["1.5", "", "1.5", "3", "1", "11.5", "13"]
+    assert rows[0]["total"] == plain[0]["total"] == "10" and rows[0]["max_score"] == "10"
+    assert [rows[1][c] for c in added] == ["", "", "0", "3", "0", "6", "13"]
+    assert [rows[5][c] for c in added[-2:]] == ["", ""]  # not graded
+
+
+def test_the_marking_views_list_every_answer_with_fields_and_allow_only_their_script(tmp_path: Path) -> None:
+    marking = update_sheet(tmp_path, cohort(), ITEMS)
+    page = render_summary(cohort(), "Basics", marking)
+    assert f"script-src '{script_hash()}'" in page and page.count("<script") == 2
+    assert page.count('data-column="points"') == 2 * 5 and page.count('data-column="comment"') == 2 * 5
+    assert "0 of 12 items marked (0%)" in page and "This run added 12 rows to manual.csv." in page
+    view = page[page.index('id="mark-why_answer"'):page.index('id="mark-attention_plot"')]
+    assert "Because the matrix is symmetric." in view and "&lt;script&gt;alert(1)" in view
+    assert "<strong>Rubric:</strong> Symmetric: Q Lambda Q^T." in view and "(no answer)" in view
+    assert "Every free-text question has a marking view above." in page
+    sheet = json.loads(page.split('<script type="application/json" id="manual-sheet">')[1].split("</script>")[0])
+    assert sheet["header"] == COLUMNS and len(sheet["rows"]) == 12 and sheet["delimiter"] == ","
+    assert sheet["rows"][4][0].startswith("<script>alert(1)</script>")  # whole, and it did not end the block
+
+
+def test_a_similar_pair_is_shown_side_by_side_as_a_lead() -> None:
+    line = Line(3, (("    return ", False), ("x * 2", True)))
+    pair = SimilarPair("conv2d.py", ("conv2d",), ("ada", HOSTILE), (0.9, 0.8), ((line,), (None, line)))
+    page = render_summary(cohort(), "Basics", similar=(pair,))
+    section = page[page.index('<h2 id="similar">'):page.index('<h2 id="free-text">')]
+    assert "never a verdict" in section and "90% and 80% of their own code alike" in section
+    assert '<span class="ln">3</span>    return <mark>x * 2</mark>' in section and "&lt;script&gt;" in section
+    assert "No two submissions are that alike." in render_summary(cohort(), "Basics")
+    many = tuple(replace(pair, students=(f"s{n}", f"t{n}")) for n in range(SIMILAR_SHOWN + 3))
+    page = render_summary(cohort(), "Basics", similar=many)
+    assert page.count('<details class="pair">') == SIMILAR_SHOWN and "3 more pairs, less alike, are not shown" in page

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, CliRun, materialize, run_cli
 from test_run import rows
+
+from conftest import FIXTURES, CliRun, materialize, run_cli
 
 COHORT = ("alt_correct", "misnamed", "untouched", "broken", "partial", "answers_typos", "endless_loop")
 SHARING = ("ana", "ben", "chloe")  # three students with one mistake that the catalogue does not know
@@ -61,7 +62,7 @@ def test_summary_lists_who_needs_a_look_first(graded) -> None:  # type: ignore[n
 def test_summary_groups_a_wrong_value_shared_by_students_that_no_catalogued_mistake_explains(graded) -> None:  # type: ignore[no-untyped-def]
     out, _ = graded
     page = (out / "summary.html").read_text()
-    section = page[page.index("Mistakes the catalogue does not know"):page.index("Free-text answers")]
+    section = page[page.index("Mistakes the catalogue does not know"):page.index('<h2 id="similar">')]
     assert "<code>eigen</code> · <code>eigenpairs</code>: 3 students return the same wrong value here" in section
     assert "ana, ben, chloe" in section
     assert "got" in section and "expected" in section and "eigenvalues = " in section

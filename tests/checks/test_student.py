@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import torch
@@ -99,5 +100,5 @@ def test_a_missing_function_is_not_blamed_on_the_call_before_it(student: Student
 
 def test_provided_files_are_the_graders_copies_and_only_those_configured(student: Student) -> None:
     assert student.provided_file("data.txt").read_text() == "the grader's copy"
-    with pytest.raises(GraderError, match="other.txt is not a provided file"):
+    with pytest.raises(GraderError, match=r"other\.txt is not a provided file"):
         student.provided_file("other.txt")

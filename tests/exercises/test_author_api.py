@@ -17,7 +17,7 @@ from conftest import FIXTURES, REPO
 
 AUTHOR_MODULES = {"grader.checks", "grader.checks.background", "grader.checks.compare", "grader.checks.strategies",
                   "grader.catalogue"}
-MODULES = sorted((REPO / "grader" / "exercises").glob("*/*.py")) + [FIXTURES / "new_exercise" / "checks" / "layer_norm.py"]
+MODULES = [*sorted((REPO / "grader" / "exercises").glob("*/*.py")), FIXTURES / "new_exercise" / "checks" / "layer_norm.py"]
 
 
 def reach_throughs(path: Path) -> list[str]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from grader.report.markdown import render_markdown
 from test_renderers import HINT, INPUT, SCRIPT, make_report
+
+from grader.report.markdown import render_markdown
 
 
 def test_summary_lists_exercises_points_and_each_failed_check_with_input_and_hint() -> None:

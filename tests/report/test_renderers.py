@@ -42,7 +42,7 @@ def make_report(submission: str = "alice", hostile: bool = False) -> GradeReport
         checks=(
             CheckResult("attention", "matches_torch", "agrees with torch", 3.0, "public", "passed", seconds=0.25),
             CheckResult(
-                "attention", "masked_matches_torch", "masked attention agrees with torch", 2.0, "public", "failed",
+                "attention", "masked_matches_torch", "masked attention agrees with torch", 2.0, "public", "wrong",
                 Feedback(
                     summary="scaled_dot_product_attention() differs from the expected result: "
                             "mismatched 2/2 elements" + bad,
@@ -58,9 +58,9 @@ def make_report(submission: str = "alice", hostile: bool = False) -> GradeReport
                 mistake="no_scaling",
                 notes=("returned dtype float64 where float32 is expected; judged on its values",),
             ),
-            CheckResult("attention", "convex_combination", "rows are convex combinations", 1.0, "hidden", "error",
+            CheckResult("attention", "convex_combination", "rows are convex combinations", 1.0, "hidden", "grader-error",
                         Feedback(summary="grader error: KeyError 'x'")),
-            CheckResult("attention", "matches_reference", "matches the reference", 2.0, "hidden", "failed",
+            CheckResult("attention", "matches_reference", "matches the reference", 2.0, "hidden", "bad-return",
                         Feedback(summary="got None, expected a tensor of shape (1, 2, 1) (float32)")),
         ),
         free_text=(("why_scale", "Because variance grows with d_k." + bad),
@@ -119,11 +119,11 @@ def test_results_json_scores_and_statuses():
     assert tests["masked_matches_torch"]["max_score"] == 2.0
 
 
-def test_grader_error_scores_zero_and_is_failed_with_outcome_error():
+def test_grader_error_scores_zero_and_is_failed_with_outcome_grader_error():
     test = next(t for t in results(REPORT)["tests"] if t["extra_data"]["check"] == "convex_combination")
     assert test["score"] == 0 and test["max_score"] == 1.0
     assert test["status"] == "failed"
-    assert test["extra_data"]["outcome"] == "error"
+    assert test["extra_data"]["outcome"] == "grader-error"
     assert "grader error" in results(REPORT)["output"]
 
 
@@ -348,7 +348,7 @@ def test_lone_surrogate_in_student_output_can_be_written(tmp_path, render):
 
 
 def surrogate_report() -> GradeReport:
-    check = CheckResult("eigen", "eigenpairs", "d", 1.0, "public", "failed",
+    check = CheckResult("eigen", "eigenpairs", "d", 1.0, "public", "crash",
                         Feedback(summary="crashed", output="printed \ud800 here"))
     return GradeReport("basics", "Basics", "alice", "grade", 0,
                        (ExerciseResult("eigen", "Eigen", "eigen.py", (check,)),), "2024", 1.0, "0.1.0")
@@ -361,7 +361,7 @@ def test_junit_drops_lone_surrogates(tmp_path):
 
 def _failed(check: str, description: str, traceback: str | None = None,
             warnings: tuple[str, ...] = ()) -> CheckResult:
-    return CheckResult("attention", check, description, 1.0, "public", "failed",
+    return CheckResult("attention", check, description, 1.0, "public", "crash",
                        Feedback(summary=f"{check} failed", traceback=traceback, warnings=warnings))
 
 

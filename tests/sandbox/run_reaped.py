@@ -19,6 +19,7 @@ import sys
 import time
 
 PR_SET_CHILD_SUBREAPER = 36
+PATIENCE = 30  # seconds the processes of an ended run get to end too
 
 
 def children() -> dict[int, str]:
@@ -42,9 +43,11 @@ def main(report: str, command: list[str]) -> int:
     libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     code = subprocess.run(command).returncode
-    # Orphans are re-parented as their parents exit; give the kernel a moment.
-    time.sleep(0.5)
-    left = children()
+    # Orphans are re-parented as their parents exit, and a keeper still cleaning up after its
+    # worker takes a moment longer on a busy machine: what is left after a while was left behind.
+    deadline = time.monotonic() + PATIENCE
+    while (left := children()) and time.monotonic() < deadline:
+        time.sleep(0.1)
     with open(report, "w") as handle:
         json.dump(sorted(left.values()), handle)
     for pid in left:

@@ -3,7 +3,7 @@
 Every fixture in ``tests/fixtures/attacks/`` is the correct ``alt_correct`` submission with
 one file replaced by an attack; its ``base.yaml`` names the attacked exercise and the
 outcomes its failed checks must show (and, as ``on_a_slow_machine``, those that may take their
-place when a limit trips first on a busy machine). For each attack: the run finishes within its limits,
+place when a limit trips first on a busy machine). For each attack: the run finishes,
 the attacked exercise gets no undeserved points, the other exercises keep full marks, no
 process outlives the run, nothing outside the scratch folder changed, and no text of the
 reference solutions appears in any output. The corpus runs two submissions at a time.
@@ -11,26 +11,30 @@ reference solutions appears in any output. The corpus runs two submissions at a 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import yaml
-from conftest import FIXTURES, REPO, CliRun, materialize, points
 
-from grader import errors
+from conftest import FIXTURES, REPO, CliRun, materialize, points
+from grader.vocabulary import OUTCOMES
 
 ATTACKS = FIXTURES / "attacks"
 NAMES = sorted(p.name for p in ATTACKS.iterdir() if p.is_dir())
 PORT = 47613  # the `network` attack's target on loopback
-SECONDS = 150  # no attack may hold a run longer than this
+# A run still going after this long is hung: the test fails instead of waiting. Not a bound on
+# speed: the attacks' limits are proved by the outcomes they end in.
+HUNG = 900
 REAPER = Path(__file__).with_name("run_reaped.py")
 WATCHED = (REPO / "reference", REPO / "config.yaml", REPO / "grader", REPO / "student_templates", FIXTURES,
            Path("/tmp/results.json"), Path.home() / "results.json", Path("/results.json"))
@@ -77,7 +81,7 @@ def grade_attack(name: str, work: Path) -> AttackRun:
                "--assignment", "basics", "--json", str(out / "results.json"), "--html", str(out / "report.html"),
                "--junit", str(out / "junit.xml"), *spec.get("options", [])]
     start = time.monotonic()
-    process = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=SECONDS * 2,
+    process = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=HUNG,
                              env={**os.environ, "NO_COLOR": "1"})
     seconds = time.monotonic() - start
     after = snapshot(watched)
@@ -142,7 +146,6 @@ def test_the_attack_is_contained(corpus: dict[str, AttackRun], name: str) -> Non
     attack = corpus[name]
     run, spec = attack.run, attack.spec
     assert run.returncode == 0 and run.results is not None, run.stderr[-2000:]
-    assert attack.seconds < SECONDS
     targeted = [t for t in run.results["tests"] if attacked(t, spec)]
     others = [t for t in run.results["tests"] if not attacked(t, spec)]
     assert targeted
@@ -150,7 +153,7 @@ def test_the_attack_is_contained(corpus: dict[str, AttackRun], name: str) -> Non
         assert all(t["status"] == "passed" for t in targeted)
     else:
         assert all(t["score"] == 0 for t in targeted), [t["output"][:300] for t in targeted if t["score"]]
-        seen = {t["extra_data"]["failure"] for t in targeted}
+        seen = {t["extra_data"]["outcome"] for t in targeted}
         if "on_a_slow_machine" in spec:
             # Which limit ends the attack depends on the machine's speed: either is contained.
             assert seen and seen <= set(spec["outcomes"]) | set(spec["on_a_slow_machine"]), seen
@@ -187,14 +190,30 @@ def test_a_forged_results_file_lands_nowhere(corpus: dict[str, AttackRun]) -> No
     assert '"score": 999' not in attack.outputs and '"output": "forged"' not in attack.outputs
 
 
-def failure_classes(cls: type = errors.StudentFailure) -> list[type]:
-    return [cls] + [c for sub in cls.__subclasses__() for c in failure_classes(sub)]
+def test_nothing_of_the_grader_reaches_student_code(corpus: dict[str, AttackRun]) -> None:
+    run = corpus["find_the_grader"].run
+    assert run.results is not None
+    found = [t["output"] for t in run.results["tests"] if attacked(t, corpus["find_the_grader"].spec)
+             and t["status"] != "passed"]
+    assert found == [], found[0][:3000]
+    assert str(REPO / "grader") not in corpus["find_the_grader"].outputs
 
 
-def test_every_failure_mode_maps_to_a_named_outcome_that_the_corpus_produces(corpus: dict[str, AttackRun]) -> None:
-    declared = {cls.outcome for cls in failure_classes() if cls is not errors.StudentFailure}
-    assert declared <= set(errors.OUTCOMES)
-    seen = {t["extra_data"]["failure"] for a in corpus.values() if a.run.results for t in a.run.results["tests"]}
-    assert seen - {None} <= set(errors.OUTCOMES)
-    assert set(errors.OUTCOMES) - {"grader-error"} <= seen
-    assert {o for a in corpus.values() for o in a.spec["outcomes"]} - {"passed"} == set(errors.OUTCOMES) - {"grader-error"}
+def test_the_grader_finding_attack_finds_the_grader_where_it_is_importable() -> None:
+    spec = importlib.util.spec_from_file_location("find_the_grader", ATTACKS / "find_the_grader" / "attention.py")
+    assert spec is not None and spec.loader is not None
+    probe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(probe)
+    clues = "\n".join(probe.clues())
+    assert "import grader worked" in clues and f"a path of the grader: {REPO / 'grader'}" in clues
+
+
+def test_the_corpus_produces_every_outcome_but_the_graders_own(corpus: dict[str, AttackRun]) -> None:
+    seen = {t["extra_data"]["outcome"] for a in corpus.values() if a.run.results for t in a.run.results["tests"]}
+    assert seen <= set(OUTCOMES)
+    # An attack that a busy machine ended by its other limit is excused the outcome it did not reach.
+    lost = {outcome for attack in corpus.values() if "on_a_slow_machine" in attack.spec and attack.run.results
+            for outcome in attack.spec["outcomes"]
+            if outcome not in {t["extra_data"]["outcome"] for t in attack.run.results["tests"]}}
+    assert set(OUTCOMES) - {"grader-error"} - lost <= seen
+    assert {o for a in corpus.values() for o in a.spec["outcomes"]} == set(OUTCOMES) - {"grader-error"}

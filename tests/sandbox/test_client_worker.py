@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import select
-import time
 from pathlib import Path
 
 import pytest
 import torch
+from test_confine import PATIENCE, wait_until
 
 from grader.errors import CallTimedOut, SandboxError, WorkerLost
 from grader.sandbox import codec
@@ -93,6 +93,15 @@ def worker(sandbox: Sandbox, submission: Path):  # type: ignore[no-untyped-def]
     w.kill()
 
 
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` is still there (not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def call(worker, function: str, *args, watch=()):  # type: ignore[no-untyped-def]
     return worker.request({"op": "call", "module": "student", "function": function, "args": list(args),
                            "kwargs": {}, "watch": list(watch)}, timeout=10)
@@ -118,14 +127,10 @@ def test_a_crash_shows_only_the_students_frames(worker) -> None:  # type: ignore
 
 
 def test_a_call_past_its_time_limit_kills_the_worker(sandbox: Sandbox, worker) -> None:  # type: ignore[no-untyped-def]
-    start = time.monotonic()
     with pytest.raises(CallTimedOut):
         worker.request({"op": "call", "module": "student", "function": "spin", "args": [], "kwargs": {}}, timeout=0.5)
-    assert time.monotonic() - start < 5
-    with pytest.raises(ProcessLookupError):
-        for _ in range(100):  # the kill is asynchronous; the zygote reaps the worker
-            os.kill(worker.pid, 0)
-            time.sleep(0.02)
+    # The kill is asynchronous; the keeper reaps the worker.
+    assert wait_until(lambda: not alive(worker.pid), PATIENCE)
 
 
 def test_exit_in_a_call_is_a_lost_worker_not_a_grader_crash(worker) -> None:  # type: ignore[no-untyped-def]
@@ -185,10 +190,7 @@ def test_closing_the_sandbox_ends_every_process(submission: Path) -> None:
     zygote = box._process.pid
     box.close()
     for pid in [zygote, *(w.pid for w in workers)]:
-        with pytest.raises(ProcessLookupError):
-            for _ in range(100):
-                os.kill(pid, 0)
-                time.sleep(0.02)
+        assert wait_until(lambda pid=pid: not alive(pid), PATIENCE), pid
 
 
 
@@ -206,7 +208,7 @@ def test_shares_of_one_zygote_have_their_own_workers_ended_with_their_channel(su
                                           "kwargs": {}, "watch": []})
     shares[1]._control.close()
     assert workers[1].pidfd is not None
-    assert select.select([workers[1].pidfd], [], [], 5)[0], "a worker of a closed channel kept running"
+    assert select.select([workers[1].pidfd], [], [], PATIENCE)[0], "a worker of a closed channel kept running"
     assert box.spawn(submission).request({"op": "import", "module": "student"}, timeout=30)["ok"]
     # A job killed before it read the zygote's reply: the zygote reads a reset, and goes on.
     unread = box.share()
@@ -214,7 +216,7 @@ def test_shares_of_one_zygote_have_their_own_workers_ended_with_their_channel(su
     copy_submission(submission, folder)
     plan = {"folder": str(folder), "root": str(unread._root), "cpu_seconds": 30}
     unread._control.sendall(json.dumps({"op": "spawn", "plan": plan}).encode() + b"\n")
-    assert select.select([unread._control], [], [], 30)[0], "the zygote never answered"
+    assert select.select([unread._control], [], [], PATIENCE)[0], "the zygote never answered"
     unread._control.close()
     # One killed before the zygote could even answer.
     gone = box.share()
@@ -225,7 +227,7 @@ def test_shares_of_one_zygote_have_their_own_workers_ended_with_their_channel(su
     box.close()
     with pytest.raises(SandboxError):
         shares[2].spawn(submission)
-    assert select.select([workers[2].pidfd], [], [], 5)[0], "a share's worker outlived its zygote"
+    assert select.select([workers[2].pidfd], [], [], PATIENCE)[0], "a share's worker outlived its zygote"
 
 def test_preloaded_modules_are_loaded_in_every_worker(tmp_path: Path) -> None:
     (tmp_path / "probe.py").write_text("import sys\n\ndef loaded():\n    return 'colorsys' in sys.modules\n")
@@ -263,10 +265,7 @@ def test_a_grader_killed_outright_takes_its_workers_with_it(tmp_path: Path) -> N
     grader.send_signal(signal.SIGKILL)
     grader.wait()
     for pid in (zygote, worker):
-        with pytest.raises(ProcessLookupError):
-            for _ in range(200):
-                os.kill(pid, 0)
-                time.sleep(0.025)
+        assert wait_until(lambda pid=pid: not alive(pid), PATIENCE), pid
 
 
 def test_provided_files_replace_the_submissions_own(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -8,19 +8,22 @@ import errno
 import json
 import os
 import platform
+import shutil
 import socket
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
-from conftest import REPO
-from test_confine import PROBE, loopback_listeners, running, wait_until
+from test_confine import PATIENCE, PROBE, loopback_listeners, running, wait_until
 
+from conftest import FIXTURES, REPO
 from grader.sandbox import landlock, seccomp
 from grader.sandbox.client import Sandbox, sandbox_for
 from grader.sandbox.confine import level_reached
 
+ATTACKS = FIXTURES / "attacks"
 ABI = landlock.abi_version() if sys.platform.startswith("linux") else 0
 needs_landlock = pytest.mark.skipif(
     ABI < 6 or platform.machine() not in seccomp.ARCHES,
@@ -165,6 +168,18 @@ def test_the_repository_etc_and_other_submissions_cannot_be_read(probe: Callable
 
 
 @needs_landlock
+def test_nothing_of_the_grader_is_importable_named_or_readable(fallback: Sandbox, tmp_path: Path) -> None:
+    shutil.copyfile(ATTACKS / "find_the_grader" / "attention.py", tmp_path / "find.py")
+    worker = fallback.spawn(tmp_path)
+    try:
+        worker.request({"op": "import", "module": "find"}, 30)
+        reply = worker.request({"op": "call", "module": "find", "function": "clues", "args": [], "kwargs": {}}, 60)
+    finally:
+        worker.kill()
+    assert reply["ok"] and reply["value"] == [], reply
+
+
+@needs_landlock
 def test_only_the_scratch_folder_is_writable(probe: Callable[..., Any], tmp_path: Path) -> None:
     assert probe("write", "results.json") == "written"
     assert probe("temporary_file") is True
@@ -199,9 +214,9 @@ def test_the_keeper_kills_every_process_the_worker_started_setsid_included(fallb
     marker = f"4343.{os.getpid()}"
     assert worker.request({"op": "call", "module": "probe", "function": "leave_children",
                            "args": [marker], "kwargs": {}}, 30)["value"] == "left"
-    assert wait_until(lambda: marker in running(), 10), "the grandchild never started"
+    assert wait_until(lambda: marker in running(), PATIENCE), "the grandchild never started"
     worker.kill()
-    assert wait_until(lambda: marker not in running(), 5), "a child of the worker outlived it"
+    assert wait_until(lambda: marker not in running(), PATIENCE), "a child of the worker outlived it"
 
 
 @needs_landlock
@@ -261,9 +276,10 @@ def test_a_grader_installed_in_site_packages_is_left_out_of_the_rules(tmp_path: 
     for folder in ("grader/exercises", "torch", "numpy"):
         (site / folder).mkdir(parents=True)
     (site / "six.py").write_text("")
+    (site / "grader.pth").write_text("/srv/grader-checkout\n")
     (tmp_path / "lib64").symlink_to("lib")  # as in a venv: a rule on it would cover lib/
     (site / "checks").symlink_to("grader/exercises")
-    monkeypatch.setattr(landlock.view, "GRADER_PACKAGE", str(site / "grader"))
+    monkeypatch.setattr(landlock.view, "install_files", lambda: [str(site / "grader"), str(site / "grader.pth")])
     monkeypatch.setattr(landlock.view, "python_trees", lambda: [str(tmp_path)])
     granted = dict(landlock.rules(str(tmp_path / "scratch")))
     assert granted[str(tmp_path)] == landlock.READ_DIR
@@ -279,17 +295,25 @@ def test_an_installed_graders_files_cannot_be_read_but_its_neighbours_can(tmp_pa
     (site / "grader").mkdir(parents=True)
     (site / "grader" / "secret.py").write_text("answer = 42\n")
     (site / "neighbour.py").write_text("value = 1\n")
+    # An editable install's finder, which names the project folder, and its compiled copy beside a neighbour's.
+    (site / "finder.py").write_text("MAPPING = {'grader': '/srv/checkout/grader'}\n")
+    (site / "__pycache__").mkdir()
+    for name in ("finder", "neighbour"):
+        (site / "__pycache__" / f"{name}.cpython-311.pyc").write_text(name)
     (tmp_path / "prefix" / "lib64").symlink_to("lib")
     through_link = tmp_path / "prefix" / "lib64" / "site-packages"
     (tmp_path / "scratch").mkdir()
-    monkeypatch.setattr(landlock.view, "GRADER_PACKAGE", str(site / "grader"))
+    hidden = [site / "grader", site / "finder.py", site / "__pycache__" / "finder.cpython-311.pyc"]
+    monkeypatch.setattr(landlock.view, "install_files", lambda: [str(path) for path in hidden])
     monkeypatch.setattr(landlock.view, "python_trees", lambda: [str(tmp_path / "prefix")])
 
     def confined() -> dict[str, object]:
         assert landlock.restrict(str(tmp_path / "scratch")).files
-        return {"secret": [errno_of(open, folder / "grader" / "secret.py") for folder in (site, through_link)],
+        return {"secret": [errno_of(open, folder / path.relative_to(site)) for folder in (site, through_link)
+                           for path in (site / "grader" / "secret.py", *hidden[1:])],
                 "neighbour": [(folder / "neighbour.py").read_text() for folder in (site, through_link)],
+                "compiled": (site / "__pycache__" / "neighbour.cpython-311.pyc").read_text(),
                 "listing": sorted(os.listdir(site))}
 
-    assert in_child(confined) == {"secret": [errno.EACCES, errno.EACCES], "neighbour": ["value = 1\n"] * 2,
-                                  "listing": ["grader", "neighbour.py"]}
+    assert in_child(confined) == {"secret": [errno.EACCES] * 6, "neighbour": ["value = 1\n"] * 2,
+                                  "compiled": "neighbour", "listing": ["__pycache__", "finder.py", "grader", "neighbour.py"]}

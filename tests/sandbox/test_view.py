@@ -2,7 +2,8 @@
 
 Gradescope and course servers ``pip install`` the grader: its package (with the hidden
 checks) then sits inside site-packages, which the worker's view must show (torch lives
-there). The package must be an empty folder there, and grading must work.
+there). The package must be an empty folder there, nothing of it importable, and grading
+must work.
 """
 
 from __future__ import annotations
@@ -15,15 +16,22 @@ import venv
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO
 
 PEEK = '''
 import os
 
 def peek():
-    import grader
-    folder = os.path.dirname(grader.__file__)
-    return {"folder": folder, "listing": os.listdir(folder)}
+    import grader  # the empty folder: a namespace package with nothing in it
+    folder = list(grader.__path__)[0]
+    try:
+        import grader.sandbox  # noqa: F401
+        sandbox = "imported"
+    except ImportError:
+        sandbox = "refused"
+    return {"folder": folder, "listing": os.listdir(folder), "file": getattr(grader, "__file__", None),
+            "sandbox": sandbox}
 '''
 
 
@@ -47,7 +55,8 @@ def test_an_installed_graders_package_is_empty_in_the_view_and_grading_works(tmp
     )
     seen = json.loads(subprocess.run([python, "-c", script, str(tmp_path / "probe")], cwd=tmp_path, check=True,
                                      capture_output=True, text=True).stdout)
-    assert seen["folder"].startswith(str(env_dir)) and seen["listing"] == []
+    assert seen.pop("folder").startswith(str(env_dir))
+    assert seen == {"listing": [], "file": None, "sandbox": "refused"}
     results = tmp_path / "results.json"
     subprocess.run([env_dir / "bin" / "grader", "grade", REPO / "reference" / "basics", "--assignment", "basics",
                     "--exercise", "eigen", "--config", REPO / "config.yaml", "--json", results],

@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from grader.checks import Call, Context, Built, check
+from grader.checks import Built, Call, Context, check
 
 COUNT, PER_LAYER = "count_parameters", "parameters_per_layer"
 

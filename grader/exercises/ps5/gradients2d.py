@@ -10,7 +10,8 @@ the returned model itself; the provided plot is drawn from the student's results
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn

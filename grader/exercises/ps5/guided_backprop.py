@@ -112,7 +112,8 @@ def replace_relus_everywhere(ctx: Context) -> None:
                      "parent with setattr(parent, name, GuidedReLU()).")
 
 
-@check("gradient_shape_and_image", "guided_gradients is shaped like x; gradient_to_image shows it as an (H, W, 3) image in [0, 1]")
+@check("gradient_shape_and_image",
+       "guided_gradients is shaped like x; gradient_to_image shows it as an (H, W, 3) image in [0, 1]")
 def gradient_shape_and_image(ctx: Context) -> None:
     model = replaced(ctx, SMALL_CNN)
     x = small_input(1)

@@ -10,7 +10,7 @@ reference's. Hidden: every function against the reference.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

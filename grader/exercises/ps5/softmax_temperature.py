@@ -28,7 +28,7 @@ def softmax_calls(draw: st.DrawFn, temperatures: st.SearchStrategy[float] = TEMP
     return Call((z, draw(temperatures)), {}, ("z", "T"))
 
 
-def torch_softmax_t(z: torch.Tensor, T: float) -> torch.Tensor:  # noqa: N803 (the sheet's name)
+def torch_softmax_t(z: torch.Tensor, T: float) -> torch.Tensor:
     return torch.softmax(z.double() / T, dim=-1).to(z.dtype)
 
 
@@ -62,7 +62,7 @@ def tied_calls(draw: st.DrawFn) -> Call:
 @check("limits", "T -> 0 puts the mass evenly on the maximisers; T -> inf tends to uniform")
 def limits(ctx: Context) -> None:
     def body(call: Call) -> None:
-        z, t = call.args
+        z, _t = call.args
         p = ctx.returned_tensor(SOFTMAX, call, tuple(z.shape))
         winners = (z == z.max()).double()
         ctx.require_close(SOFTMAX, call, p, winners / winners.sum(),

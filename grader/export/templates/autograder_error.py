@@ -21,7 +21,7 @@ def main(results_path, log_path, status):
         with open(log_path, encoding="utf-8", errors="replace") as handle:
             log = handle.read()[-TAIL:]
     except OSError as exc:
-        log = "(no log: {})".format(exc)
+        log = f"(no log: {exc})"
     timed_out = status in ("124", "137")
     results["tests"].append({
         "name": "Autograder error details (course staff only)",
@@ -32,7 +32,7 @@ def main(results_path, log_path, status):
             status, " (stopped at run_autograder's deadline)" if timed_out else "", log or "(no output)"),
         "output_format": "text",
         "visibility": "hidden",
-        "extra_data": {"exit_status": status},
+        "extra_data": {"outcome": "grader-error", "exit_status": status},
     })
     partial = results_path + ".partial"
     with open(partial, "w", encoding="utf-8") as handle:

@@ -60,7 +60,7 @@ def _replace_assigns_loop_variable(model: nn.Module) -> nn.Module:
     # and the "guided" gradient is the ordinary one, negative parts and all.
     for _, module in model.named_modules():
         if isinstance(module, nn.ReLU):
-            module = _GuidedReLU()  # noqa: F841 - the bug
+            module = _GuidedReLU()
     return model
 
 
