@@ -19,7 +19,6 @@ import os
 import shutil
 import sys
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
