@@ -15,24 +15,21 @@ Exit status: 0 graded (and at or above --fail-under), 1 graded but below --fail-
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import shutil
-import signal
 import sys
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from grader import __version__
 from grader.config import AssignmentConfig, Config, default_config_path, load_config, require_reference
 from grader.errors import GraderError, UsageError
+from grader.report import RENDERERS, write_reports
 from grader.submission import needed_preload, recognise_assignment
 
 if TYPE_CHECKING:
     from grader.model import GradeReport
-    from grader.warm import CheckSession
 
 
 class _Parser(argparse.ArgumentParser):
@@ -189,7 +186,7 @@ def _run_grading(args: argparse.Namespace) -> int:
     check_exercises(assignment, args.exercise)
     if args.mode == "grade":
         require_reference(assignment)
-    for option in _RENDERERS:
+    for option in RENDERERS:
         target = getattr(args, option)
         if target is not None and not target.resolve().parent.is_dir():
             raise UsageError(f"--{option} {target}: folder {target.parent} does not exist")
@@ -211,9 +208,12 @@ def _run_grading(args: argparse.Namespace) -> int:
                           exercise_seconds=args.timeout, submission_label=str(folder))
         if args.watch:
             from grader.warm import CheckSession
+            from grader.watch import Screen, watch_until_stopped
 
+            screen = Screen(sys.stdout, _color(args.color), _width(), clear=sys.stdout.isatty())
             with CheckSession(assignment, folder.resolve(), options, sandbox) as session:
-                return _watch(args, session)
+                watch_until_stopped(session, screen, lambda report: _write_outputs(args, report))
+            return 0
         report = grade(assignment, folder.resolve(), sandbox, options)
     finally:
         sandbox.close()
@@ -232,20 +232,6 @@ def _run_grading(args: argparse.Namespace) -> int:
 
 def _width() -> int:
     return min(max(shutil.get_terminal_size((88, 24)).columns, 60), 160)
-
-
-def _watch(args: argparse.Namespace, session: CheckSession) -> int:
-    """``check --watch`` until Ctrl-C, a closed terminal or a kill (all three end it cleanly); exit status 0."""
-    from grader.watch import Screen, watch
-
-    for number in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(number, signal.default_int_handler)
-    screen = Screen(sys.stdout, _color(args.color), _width(), clear=sys.stdout.isatty())
-    try:
-        watch(session, screen, lambda report: _write_outputs(args, report))
-    except KeyboardInterrupt:
-        print("grader: stopped watching", file=sys.stderr)
-    return 0
 
 
 def _seconds_since_start() -> float | None:
@@ -270,19 +256,8 @@ def _require_isolation(level: str, layers: tuple[str, ...]) -> None:
                           f"(missing: {', '.join(missing)})")
 
 
-# Each output option's renderer, imported only when the option is given (jinja2 takes a while).
-_RENDERERS = {"json": ("grader.report.gradescope", "render_json"), "html": ("grader.report.html", "render_html"),
-              "junit": ("grader.report.junit", "render_junit"), "markdown": ("grader.report.markdown", "render_markdown")}
-
-
 def _write_outputs(args: argparse.Namespace, report: GradeReport) -> None:
-    from grader.report import write_atomic
-
-    for option, (module, name) in _RENDERERS.items():
-        target = getattr(args, option)
-        if target is not None:
-            render: Callable[[GradeReport], str] = getattr(importlib.import_module(module), name)
-            write_atomic(target, render(report))
+    write_reports(report, {option: getattr(args, option) for option in RENDERERS})
 
 
 def _run_batch(args: argparse.Namespace) -> int:

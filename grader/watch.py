@@ -11,6 +11,8 @@ another Python file of the student's own (one an exercise file may import) every
 
 from __future__ import annotations
 
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -103,3 +105,14 @@ def watch(session: CheckSession, screen: Screen, after: Callable[[GradeReport], 
         session.check(again)
         screen.show(session.report, f"{saved}: checked {', '.join(again)} again", folder)
         after(session.report)
+
+
+def watch_until_stopped(session: CheckSession, screen: Screen, after: Callable[[GradeReport], None]) -> None:
+    """:func:`watch` until Ctrl-C, a closed terminal (SIGHUP) or a kill (SIGTERM), each an end as clean:
+    the caller's ``with`` then ends the sandbox with every worker."""
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.default_int_handler)
+    try:
+        watch(session, screen, after)
+    except KeyboardInterrupt:
+        print("grader: stopped watching", file=sys.stderr)

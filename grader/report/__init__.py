@@ -2,14 +2,37 @@
 
 ``text`` (terminal and the plain feedback grammar), ``gradescope`` (results.json), ``html``
 (one self-contained page) and ``junit`` (JUnit XML for CI). :func:`write_atomic` writes
-their output so that a reader never sees half a file.
+their output so that a reader never sees half a file, :func:`write_reports` each file asked for.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from grader.model import GradeReport
+
+# Each report file by its command-line option: the renderer, imported only when that file is
+# asked for (jinja2 takes a while to import).
+RENDERERS = {"json": ("grader.report.gradescope", "render_json"), "html": ("grader.report.html", "render_html"),
+             "junit": ("grader.report.junit", "render_junit"), "markdown": ("grader.report.markdown", "render_markdown")}
+
+
+def write_reports(report: GradeReport, files: dict[str, Path | None]) -> None:
+    """Write ``report`` to each file given, in the format its key names (a key of :data:`RENDERERS`).
+
+    >>> write_reports(report, {"json": Path("results.json"), "html": None})   # doctest: +SKIP
+    """
+    for option, target in files.items():
+        if target is not None:
+            module, name = RENDERERS[option]
+            render: Callable[[GradeReport], str] = getattr(importlib.import_module(module), name)
+            write_atomic(target, render(report))
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -102,13 +102,14 @@ def test_scores_agree_across_csv_results_and_records(cohort) -> None:  # type: i
     # Its AlexNet answer, on the line after the broken entry of answers.yaml, still counts.
     assert table["broken"]["total"] == "1" and table["broken"]["status"] == "graded"
     assert float(table["wrong_attention_no_scaling"]["attention"]) < ATTENTION
-    endless = table["endless_loop"]
-    assert float(endless["conv2d"]) < CONV2D and float(endless["total"]) == TOTAL - CONV2D + float(endless["conv2d"])
-    # Its own time limit, not a hang: the loop's checks say which limit ended them.
+    assert float(table["endless_loop"]["conv2d"]) < CONV2D
+    # Its own time limit, not a hang: the loop's checks say which limit ended them. The other
+    # exercises keep budgets of their own: a busy machine can cost them only checks ended so.
     loop = json.loads((out / "endless_loop" / "results.json").read_text())
-    assert {t["extra_data"]["outcome"] for t in loop["tests"]
-            if t["extra_data"]["exercise"] == "conv2d" and t["status"] == "failed"} <= {"timeout", "time-budget"}
+    assert {t["extra_data"]["outcome"] for t in loop["tests"] if t["status"] == "failed"} <= {"timeout", "time-budget"}
     assert any("time limit" in t["output"] for t in loop["tests"] if t["extra_data"]["exercise"] == "conv2d")
+    assert {t["extra_data"]["exercise"] for t in loop["tests"] if t["status"] == "passed"
+            and not t["extra_data"]["check"].startswith("answer_")} >= {"eigen", "parameter_counting", "attention"}
 
 
 def test_a_students_report_reproduces_only_what_the_student_can_run(cohort) -> None:  # type: ignore[no-untyped-def]
