@@ -16,11 +16,12 @@ its own share of the one sandbox), so that one grades while another waits for it
 from __future__ import annotations
 
 import inspect
+import json
 import multiprocessing
 import shutil
 import tempfile
 import traceback
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +155,8 @@ class _Helper:
 
 def _start_helper(assignment: AssignmentConfig, sandbox: Sandbox, work: list[tuple[ExerciseConfig, Mistake]],
                   seed: int | None) -> _Helper:
-    """Fork a process that grades ``work`` with a share of ``sandbox`` and sends back its results.
-
-    Both ends are the grader's own processes (student code runs in the sandbox's workers), so
-    the results may travel pickled.
-    """
+    """Fork a process that grades ``work`` with a share of ``sandbox`` and sends back its results,
+    as JSON: nothing crosses a process boundary pickled, the grader's own included."""
     forking = multiprocessing.get_context("fork")
     replies, sender = forking.Pipe(duplex=False)
     share = sandbox.share()
@@ -175,25 +173,27 @@ def _helper_main(assignment: AssignmentConfig, sandbox: Sandbox, share: Sandbox,
     die_with_parent()
     sandbox.disown()
     try:
-        sender.send(("done", [grade_mistake(assignment, share, exercise, mistake, seed) for exercise, mistake in work]))
+        reply = ["done", [asdict(grade_mistake(assignment, share, exercise, mistake, seed)) for exercise, mistake in work]]
     except GraderError as exc:
-        sender.send(("error", str(exc)))
+        reply = ["error", str(exc)]
     except Exception:  # anything else is a bug of the grader: the parent shows its traceback  # noqa: BLE001
-        sender.send(("error", traceback.format_exc()))
+        reply = ["error", traceback.format_exc()]
     finally:
         share.close()
+    sender.send_bytes(json.dumps(reply).encode())
 
 
 def _finish_helper(helper: _Helper) -> list[MistakeResult]:
     try:
-        kind, value = helper.replies.recv()
+        kind, value = json.loads(helper.replies.recv_bytes())
     except EOFError:
         helper.process.join()
         raise GraderError(f"a validation process ended without its results (exit code {helper.process.exitcode})") from None
     helper.process.join()
     if kind == "error":
         raise GraderError(f"a validation process failed: {value}")
-    return list(value)
+    return [MistakeResult(**{**fields, "failed_checks": tuple(fields["failed_checks"]),
+                             "misnamed": tuple(fields["misnamed"])}) for fields in value]
 
 
 def render_validation(validation: Validation) -> str:
