@@ -274,8 +274,10 @@ def test_github_workflow_steps_report_junit_and_summary(built: dict[str, Path], 
     junit = junitparser.JUnitXml.fromfile(str(repository / "grader-junit.xml"))
     cases = [case for suite in junit for case in suite]
     failed = {case.name for case in cases if case.result}
+    # check judges the public checks and the form of every answer in answers.yaml.
     public = [c.id for e in _exercises("basics") for c in e.checks if c.visibility == "public"]
-    assert sorted(case.name for case in cases) == sorted(public)
+    answers = [a.check_id for e in _exercises("basics") for a in e.answers]
+    assert sorted(case.name for case in cases) == sorted(public + answers)
     assert failed == {"matches_torch", "masked_matches_torch"}
     text = summary.read_text()
     assert "### Failed checks (2)" in text and "attention · matches_torch" in text
