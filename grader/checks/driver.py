@@ -35,6 +35,26 @@ _HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="grader-hypothesis-")
 atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
 set_hypothesis_home_dir(_HYPOTHESIS_HOME)
 
+
+def _draw_no_local_constants() -> None:
+    """Make hypothesis's draws depend on the seed and the strategy alone.
+
+    Since 6.131 hypothesis sometimes draws a literal found in the source of any "local" module
+    loaded at the time. Which modules those are depends on what the process graded before
+    (``--exercise``, a batch, a validation helper) and on how the grader is installed (an
+    editable grader is local), so one seed would draw different inputs in each, and a report's
+    reproduce line would not replay the input it shows. There is no setting for it: the one
+    function that gathers them is replaced by one that finds none.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    if hasattr(providers, "_get_local_constants"):
+        providers._get_local_constants = providers.Constants
+        providers.CONSTANTS_CACHE.cache.clear()
+
+
+_draw_no_local_constants()
+
 # The inputs hypothesis generated for checks that passed, by seed, run, budget, function and
 # strategy. Generation depends on the seed alone, never on the code under test, so a process
 # grading many submissions (``grader batch``) replays them instead of generating them again,

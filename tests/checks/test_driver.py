@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
 from hypothesis import strategies as st
 
 from grader.checks.driver import draw, evidence, replay, search
@@ -40,6 +45,22 @@ def test_shrinking_stops_after_its_budget_of_examples() -> None:
 
 def test_the_same_seed_draws_the_same_examples() -> None:
     assert draw(st.integers(0, 10**6), 5, 10) == draw(st.integers(0, 10**6), 5, 10)
+
+
+def test_the_draws_do_not_depend_on_which_local_modules_are_loaded(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # Hypothesis would otherwise sometimes draw these literals once their module is loaded
+    # (a check module of another exercise, say), and a reproduce line would replay other inputs.
+    literals = list(range(770_001, 770_041))
+    (tmp_path / "some_local_code.py").write_text(f"LITERALS = {literals}\n")
+    before = draw(st.integers(0, 10**6), 3, 300)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("some_local_code")
+    try:
+        after = draw(st.integers(0, 10**6), 3, 300)
+    finally:
+        sys.modules.pop("some_local_code")
+    assert after == before and not set(after) & set(literals)
 
 
 def test_replay_says_whether_every_recorded_input_still_passes() -> None:
