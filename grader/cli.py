@@ -92,16 +92,22 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--require-isolation", choices=("process", "network", "full"), metavar="LEVEL",
                          help="refuse to grade below this isolation level: process, network or full")
 
+    def one_submission_jobs(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--jobs", "-j", type=_jobs, metavar="N",
+                         help="processes grading exercises side by side (default: the cores available, at most 2)")
+
     check = verbs.add_parser("check", help="run the public checks on your submission")
     check.add_argument("dir", nargs="?", type=Path, default=Path("."), help="submission folder (default: .)")
     check.add_argument("--watch", "-w", action="store_true",
                        help="stay running: check again each exercise whose file you save (Ctrl-C to stop)")
     common(check)
+    one_submission_jobs(check)
     check.set_defaults(handler=_run_grading, mode="check")
 
     grade = verbs.add_parser("grade", help="run every check, public and hidden")
     grade.add_argument("dir", type=Path, help="submission folder")
     common(grade)
+    one_submission_jobs(grade)
     grade.set_defaults(handler=_run_grading, mode="grade", watch=False)
 
     batch = verbs.add_parser(
@@ -192,6 +198,8 @@ def _run_grading(args: argparse.Namespace) -> int:
             raise UsageError(f"--{option} {target}: folder {target.parent} does not exist")
     if args.watch and args.fail_under is not None:
         raise UsageError("--fail-under has no meaning with --watch, which runs until you stop it")
+    if args.watch and args.jobs:
+        raise UsageError("--jobs has no meaning with --watch, which checks in one warm process")
 
     from grader.sandbox.client import sandbox_for
 
@@ -205,7 +213,7 @@ def _run_grading(args: argparse.Namespace) -> int:
         from grader.grading import Options, grade
 
         options = Options(mode=args.mode, seed=args.seed, exercises=tuple(args.exercise),
-                          exercise_seconds=args.timeout, submission_label=str(folder))
+                          exercise_seconds=args.timeout, submission_label=str(folder), jobs=_grading_jobs(args))
         if args.watch:
             from grader.warm import CheckSession
             from grader.watch import Screen, watch_until_stopped
@@ -228,6 +236,19 @@ def _run_grading(args: argparse.Namespace) -> int:
             print(f"grader: score {report.score:g} is below --fail-under {threshold:g}", file=sys.stderr)
             return 1
     return 0
+
+
+def _grading_jobs(args: argparse.Namespace) -> int:
+    """How many processes grade one submission's exercises: ``--jobs``, else the cores available
+    up to two (a process waits for its worker about half the time, so two keep two cores busy).
+    One under ``--watch``, whose warm process keeps what it learnt for the next save."""
+    if args.watch:
+        return 1
+    if args.jobs:
+        return int(args.jobs)
+    from grader.forked import usable_cores
+
+    return min(2, usable_cores())
 
 
 def _width() -> int:
@@ -273,6 +294,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     from grader.batch import run, summary
     from grader.batch.intake import read_names
     from grader.batch.records import Settings
+    from grader.forked import usable_cores
     from grader.report import write_atomic
 
     names = read_names(args.names) if args.names else None
@@ -284,7 +306,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     settings = Settings(assignment.id, assignment.seed if args.seed is None else args.seed, args.timeout,
                         tuple(args.exercise))
     batch = run.Batch(args.root, args.out, config.path, settings, assignment.title, names,
-                      args.jobs or run.default_jobs(), args.scheduler)
+                      args.jobs or usable_cores(), args.scheduler)
     try:
         result = run.run_batch(batch)
     except KeyboardInterrupt:
@@ -324,10 +346,10 @@ def _run_validate(args: argparse.Namespace) -> int:
     ok = True
     for assignment in chosen:
         with sandbox_for(assignment) as sandbox:
-            from grader.batch.run import default_jobs
+            from grader.forked import usable_cores
             from grader.validate import render_validation, validate
 
-            validation = validate(assignment, sandbox, args.seed, args.jobs or default_jobs(), tuple(args.exercise))
+            validation = validate(assignment, sandbox, args.seed, args.jobs or usable_cores(), tuple(args.exercise))
         sys.stdout.write(render_validation(validation))
         ok = ok and validation.ok
     return 0 if ok else 1

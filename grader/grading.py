@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import shlex
 import time
 import zlib
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from grader import __version__
+from grader import __version__, forked
 from grader.answer_results import Submitted, answer_results, answers_notes, submitted_answers
 from grader.answers import free_text
 from grader.catalogue import Mistake
@@ -39,7 +40,8 @@ class Options:
     """How to grade: ``mode`` "check" runs public checks only; None means the config's value.
 
     ``catalogue`` gives each exercise's mistakes (building a student bundle records what they
-    return through it).
+    return through it). ``jobs`` processes grade exercises side by side (this one and forked
+    helpers, see :mod:`grader.forked`); each exercise's results are the same whichever grades it.
     """
 
     mode: Mode = "grade"
@@ -51,6 +53,7 @@ class Options:
     # The report goes to the student (a batch's report.html): reproduce lines they can run.
     for_student: bool = False
     catalogue: Callable[[AssignmentConfig, ExerciseConfig], tuple[Mistake, ...]] = load_mistakes
+    jobs: int = 1
 
 
 def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, options: Options) -> GradeReport:
@@ -68,8 +71,11 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
     seed = assignment.seed if options.seed is None else options.seed
     chosen = [e for e in assignment.exercises if not options.exercises or e.id in options.exercises]
     answers = answers_of(assignment, chosen, submission)
-    exercises = tuple(grade_exercise(assignment, exercise, submission, sandbox, options, seed, answers)
-                      for exercise in chosen)
+
+    def grade_one(exercise: ExerciseConfig, box: Sandbox) -> ExerciseResult:
+        return grade_exercise(assignment, exercise, submission, box, options, seed, answers)
+
+    exercises = grade_exercises(grade_one, chosen, sandbox, options.jobs)
     return GradeReport(
         assignment=assignment.id,
         title=assignment.title,
@@ -82,6 +88,34 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
         grader_version=__version__,
         notes=report_notes(assignment, exercises, answers, options, sandbox.isolation()),
     )
+
+
+def grade_exercises(grade_one: Callable[[ExerciseConfig, Sandbox], ExerciseResult], exercises: list[ExerciseConfig],
+                    sandbox: Sandbox, jobs: int) -> tuple[ExerciseResult, ...]:
+    """``grade_one(exercise, sandbox)`` of every exercise, in order, graded by ``jobs``
+    processes that each take the next exercise no process has taken yet: none waits while
+    another still has a queue."""
+    jobs = min(jobs, len(exercises))
+    if jobs <= 1:
+        return tuple(grade_one(exercise, sandbox) for exercise in exercises)
+    untaken = multiprocessing.get_context("fork").Value("i", 0)
+
+    def share(box: Sandbox) -> list[ExerciseResult]:
+        results = []
+        while True:
+            with untaken.get_lock():
+                index = untaken.value
+                untaken.value += 1
+            if index >= len(exercises):
+                return results
+            results.append(grade_one(exercises[index], box))
+
+    helpers = [forked.start(sandbox, share) for _ in range(jobs - 1)]
+    graded = share(sandbox)
+    for helper in helpers:
+        graded += forked.finish(helper, list[ExerciseResult])
+    by_id = {result.id: result for result in graded}
+    return tuple(by_id[exercise.id] for exercise in exercises)
 
 
 def answers_of(assignment: AssignmentConfig, exercises: list[ExerciseConfig], submission: Path) -> Submitted | None:

@@ -16,16 +16,13 @@ its own share of the one sandbox), so that one grades while another waits for it
 from __future__ import annotations
 
 import inspect
-import json
-import multiprocessing
 import shutil
 import tempfile
-import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
 
-from grader import catalogue
+from grader import catalogue, forked
 from grader.catalogue import Mistake
 from grader.config import AssignmentConfig, ExerciseConfig, require_reference
 from grader.errors import GraderError
@@ -33,7 +30,6 @@ from grader.grading import Options, grade
 from grader.loading import load_mistakes, mistakes_file
 from grader.model import GradeReport
 from grader.sandbox.client import Sandbox
-from grader.sandbox.linux import die_with_parent
 
 MIN_MISTAKES = 3
 
@@ -117,14 +113,20 @@ def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = 
     # Every jobs-th mistake to each process: the catalogue lists an exercise's mistakes together,
     # so each process gets its share of the slow exercises.
     jobs = max(1, min(jobs, len(work)))
-    helpers = [_start_helper(assignment, sandbox, work[number::jobs], seed) for number in range(1, jobs)]
+    helpers = [forked.start(sandbox, partial(_grade_mistakes, assignment, work[number::jobs], seed))
+               for number in range(1, jobs)]
     folder = require_reference(assignment)
     reference = grade(assignment, folder, sandbox, Options(mode="grade", seed=seed, exercises=exercises,
                                                            submission_label=str(folder)))
-    shares = [[grade_mistake(assignment, sandbox, exercise, mistake, seed) for exercise, mistake in work[0::jobs]],
-              *(_finish_helper(helper) for helper in helpers)]
+    shares = [_grade_mistakes(assignment, work[0::jobs], seed, sandbox),
+              *(forked.finish(helper, list[MistakeResult]) for helper in helpers)]
     results = [shares[index % len(shares)][index // len(shares)] for index in range(len(work))]
     return Validation(assignment.id, reference, tuple(results), tuple(thin))
+
+
+def _grade_mistakes(assignment: AssignmentConfig, work: list[tuple[ExerciseConfig, Mistake]], seed: int | None,
+                    sandbox: Sandbox) -> list[MistakeResult]:
+    return [grade_mistake(assignment, sandbox, exercise, mistake, seed) for exercise, mistake in work]
 
 
 def grade_mistake(assignment: AssignmentConfig, sandbox: Sandbox, exercise: ExerciseConfig, mistake: Mistake,
@@ -145,55 +147,6 @@ def grade_mistake(assignment: AssignmentConfig, sandbox: Sandbox, exercise: Exer
         broken=next((c.feedback.summary for c in result.checks
                      if c.outcome == "import-failed" and c.feedback), None),
     )
-
-
-@dataclass(frozen=True)
-class _Helper:
-    process: Any
-    replies: Any
-
-
-def _start_helper(assignment: AssignmentConfig, sandbox: Sandbox, work: list[tuple[ExerciseConfig, Mistake]],
-                  seed: int | None) -> _Helper:
-    """Fork a process that grades ``work`` with a share of ``sandbox`` and sends back its results,
-    as JSON: nothing crosses a process boundary pickled, the grader's own included."""
-    forking = multiprocessing.get_context("fork")
-    replies, sender = forking.Pipe(duplex=False)
-    share = sandbox.share()
-    process = forking.Process(target=_helper_main, args=(assignment, sandbox, share, work, seed, sender), daemon=True)
-    process.start()
-    # The zygote ends the share's workers once no process holds its channel: only the helper may.
-    share.disown()
-    sender.close()
-    return _Helper(process, replies)
-
-
-def _helper_main(assignment: AssignmentConfig, sandbox: Sandbox, share: Sandbox,
-                 work: list[tuple[ExerciseConfig, Mistake]], seed: int | None, sender: Any) -> None:
-    die_with_parent()
-    sandbox.disown()
-    try:
-        reply = ["done", [asdict(grade_mistake(assignment, share, exercise, mistake, seed)) for exercise, mistake in work]]
-    except GraderError as exc:
-        reply = ["error", str(exc)]
-    except Exception:  # anything else is a bug of the grader: the parent shows its traceback  # noqa: BLE001
-        reply = ["error", traceback.format_exc()]
-    finally:
-        share.close()
-    sender.send_bytes(json.dumps(reply).encode())
-
-
-def _finish_helper(helper: _Helper) -> list[MistakeResult]:
-    try:
-        kind, value = json.loads(helper.replies.recv_bytes())
-    except EOFError:
-        helper.process.join()
-        raise GraderError(f"a validation process ended without its results (exit code {helper.process.exitcode})") from None
-    helper.process.join()
-    if kind == "error":
-        raise GraderError(f"a validation process failed: {value}")
-    return [MistakeResult(**{**fields, "failed_checks": tuple(fields["failed_checks"]),
-                             "misnamed": tuple(fields["misnamed"])}) for fields in value]
 
 
 def render_validation(validation: Validation) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, REPO, process_tree, start_cli, still_running
+from conftest import FIXTURES, REPO, process_tree, run_cli, start_cli, still_running
 from grader.watch import changed_exercises, watched
 
 # Generous: the first report waits for two torch imports on a machine other jobs may be loading.
@@ -167,3 +167,9 @@ def test_an_endless_loop_is_reported_and_ctrl_c_mid_check_leaves_no_process(tmp_
     code, errors = watching.stop()
     assert code == 0 and "stopped watching" in errors, errors
     _assert_all_ended(watching.seen)
+
+
+@pytest.mark.parametrize("option", [["--fail-under", "10"], ["--jobs", "2"]])
+def test_options_that_mean_nothing_to_a_watch_are_refused_in_one_line(option: list[str]) -> None:
+    run = run_cli("check", "examples/basics", "--watch", *option)
+    assert run.returncode == 2 and "has no meaning with --watch" in run.stderr and len(run.stderr.splitlines()) == 1

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from grader import as_json
 from grader.model import GradeReport, ManualMark
 from grader.report import write_atomic
 from grader.report.gradescope import manual_results, render_json
@@ -25,19 +26,13 @@ from grader.report.html import render_html
 STORED = ".grader-report.json"
 
 
-def _converter() -> Any:
-    from cattrs.preconf.json import make_converter
-
-    return make_converter()
-
-
 def store(report: GradeReport) -> str:
     """The report as JSON text, read back whole by :func:`load`."""
-    return _converter().dumps(report)
+    return as_json.dumps(report)
 
 
 def load(text: str) -> GradeReport:
-    return _converter().loads(text, GradeReport)
+    return as_json.loads(text, GradeReport)
 
 
 def shown_marks(folder: Path) -> Any:

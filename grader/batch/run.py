@@ -17,7 +17,6 @@ the pairs of submissions whose code is alike.
 from __future__ import annotations
 
 import fcntl
-import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -74,11 +73,6 @@ class BatchResult:
     kept: int
     marking: Marking | None = None
     similar: tuple[SimilarPair, ...] = ()
-
-
-def default_jobs() -> int:
-    """The cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def pending(entries: tuple[Entry, ...], out: Path, settings: Settings) -> list[Entry]:
