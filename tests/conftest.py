@@ -160,6 +160,31 @@ def points(assignment: str, exercise: str | None = None) -> float:
                for e in course.exercises if exercise in (None, e.id))
 
 
+# The slowest test files, slowest first (as measured: each grades many submissions in a
+# module fixture). The suite runs as one job per core, a file to a job (``-n auto --dist
+# loadfile`` in pyproject.toml), and hands out files in this order: the longest ones start
+# first, and the last to finish is a short one.
+SLOWEST_FIRST = ("sandbox/test_attacks.py", "test_cli_basics.py", "batch/test_run.py", "test_validate.py",
+                 "test_cli_ps5.py", "batch/test_why.py", "batch/test_manual_batch.py", "batch/test_cluster.py",
+                 "test_contract.py", "batch/test_similarity.py", "test_watch.py", "test_grading.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.path.as_posix()
+        return next((i for i, name in enumerate(SLOWEST_FIRST) if path.endswith(f"/tests/{name}")), len(SLOWEST_FIRST))
+
+    items.sort(key=rank)  # stable: within a file, and among the others, the order stays
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one job per core this process may use (a CPU quota counts), as the grader counts them.
+    Each test's grading runs beside its sandbox's workers, so more jobs than cores only queue."""
+    from grader.forked import usable_cores
+
+    return usable_cores()
+
+
 @pytest.fixture(scope="session")
 def config():  # type: ignore[no-untyped-def]
     from grader.config import default_config_path, load_config

@@ -6,7 +6,8 @@ outcomes its failed checks must show (and, as ``on_a_slow_machine``, those that 
 place when a limit trips first on a busy machine). For each attack: the run finishes,
 the attacked exercise gets no undeserved points, the other exercises keep full marks, no
 process outlives the run, nothing outside the scratch folder changed, and no text of the
-reference solutions appears in any output. The corpus runs two submissions at a time.
+reference solutions appears in any output. The corpus runs two submissions at a time, each
+graded by one process (``--jobs 1``): two at a time already keep two cores busy.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def grade_attack(name: str, work: Path) -> AttackRun:
     report = work.parent / f"{name}-left.json"
     command = [sys.executable, str(REAPER), str(report), sys.executable, "-m", "grader", "grade", "submission",
                "--assignment", "basics", "--json", str(out / "results.json"), "--html", str(out / "report.html"),
-               "--junit", str(out / "junit.xml"), *spec.get("options", [])]
+               "--junit", str(out / "junit.xml"), "--jobs", "1", *spec.get("options", [])]
     start = time.monotonic()
     process = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=HUNG,
                              env={**os.environ, "NO_COLOR": "1"})
