@@ -146,8 +146,8 @@ def test_saves_in_place_and_by_rename_check_again_only_their_exercise(tmp_path: 
 def test_an_endless_loop_is_reported_and_ctrl_c_mid_check_leaves_no_process(tmp_path: Path) -> None:
     folder = _copy_reference(tmp_path / "submission")
     endless = FIXTURES / "basics" / "endless_loop" / "conv2d.py"
-    # A budget the endless loop spends in two calls (10 s each).
-    watching = Watching(folder, "--exercise", "conv2d", "--timeout", "20")
+    # A budget the endless loop spends in one call of 10 s.
+    watching = Watching(folder, "--exercise", "conv2d", "--timeout", "10")
     assert "✗" not in watching.report_after(0, lambda r: True, "first report")
 
     shutil.copyfile(endless, folder / "conv2d.py")

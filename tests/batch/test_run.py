@@ -23,9 +23,9 @@ from grader.batch.records import RECORD_NAME
 TOTAL, CONV2D, ATTENTION = points("basics"), points("basics", "conv2d"), points("basics", "attention")
 
 COHORT = ("alt_correct", "wrong_attention_no_scaling", "wrong_conv_flipped", "broken", "endless_loop")
-# endless_loop's conv2d then costs two calls of 10 s; correct exercises never come near it,
-# however busy the machine (6 s could be reached on a loaded one).
-TIMEOUT = ("--timeout", "20")
+# endless_loop's conv2d then costs one call of 10 s (spinning a core all along); correct
+# exercises never come near it, however busy the machine (6 s was reached at a load of 40).
+TIMEOUT = ("--timeout", "10")
 # Seconds to wait for the batch to reach a point (its first record, its processes gone): a guard
 # against a hang, not a bound on speed, so that a busy machine only makes the wait longer.
 PATIENCE = 600

@@ -21,8 +21,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CliRun]:
     for student in SHARING:
         materialize(FIXTURES / "basics" / "wrong_eigen_squared", tmp / "root" / student)
     out = tmp / "out"
-    # A budget the endless loop spends in two calls and correct exercises never near, however busy the machine.
-    return out, run_cli("batch", tmp / "root", "--assignment", "basics", "--out", out, "--jobs", "2", "--timeout", "20")
+    # A budget the endless loop spends in one call of 10 s and correct exercises never near, however busy the machine.
+    return out, run_cli("batch", tmp / "root", "--assignment", "basics", "--out", out, "--jobs", "2", "--timeout", "10")
 
 
 def test_grades_csv_gives_each_exercise_a_kind_and_the_reason(graded) -> None:  # type: ignore[no-untyped-def]
