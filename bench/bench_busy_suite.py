@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 SENSITIVE = (
     "tests/sandbox/test_attacks.py", "tests/sandbox/test_confine.py", "tests/sandbox/test_client_worker.py",
     "tests/sandbox/test_landlock.py", "tests/batch/test_run.py", "tests/batch/test_why.py",
-    "tests/test_cli_basics.py", "tests/checks/test_core.py",
+    "tests/test_cli_basics.py", "tests/checks/test_context.py", "tests/test_watch.py",
 )
 
 
