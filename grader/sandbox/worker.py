@@ -273,7 +273,9 @@ def warning_text(warning: warnings.WarningMessage, folder: str) -> str:
     # torch's C++ warnings end with where in torch's own sources they were raised: noise here.
     message = re.sub(r"\s*\(Triggered internally at [^)]*\)\.?$", "", str(warning.message))
     text = f"{warning.category.__name__}: {message[:500]}"
-    path = os.path.realpath(str(warning.filename))
+    # A relative name is no file of the student's: the grader's own code is named
+    # "<grader.sandbox.worker>" in the worker (forget.py), and would resolve inside ``folder``.
+    path = os.path.realpath(str(warning.filename)) if os.path.isabs(str(warning.filename)) else ""
     if path.startswith(folder + os.sep):
         text += f" ({os.path.relpath(path, folder)}, line {warning.lineno})"
     return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import warnings
 from pathlib import Path
 
 import pytest
@@ -306,3 +307,18 @@ def test_images_are_built_from_provided_files_and_kept_behind_handles(sandbox: S
     assert isinstance(handle, Handle) and handle.type == "Image"
     reply = worker.request({"op": "call", "module": "size", "function": "size", "args": [handle], "kwargs": {}}, 30)
     assert reply["value"] == (5, 4)
+
+
+def test_a_warning_names_its_place_only_in_the_students_own_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.sandbox.worker import warning_text
+
+    monkeypatch.chdir(tmp_path)  # as in a worker, which works in the student's folder
+
+    def text(filename: str) -> str:
+        return warning_text(warnings.WarningMessage(UserWarning("deprecated .T"), UserWarning, filename, 3),
+                            str(tmp_path))
+
+    assert text(str(tmp_path / "attention.py")) == "UserWarning: deprecated .T (attention.py, line 3)"
+    # The grader's own code in the worker, named relatively: it would resolve inside the folder.
+    assert text("<grader.sandbox.worker>") == "UserWarning: deprecated .T"
+    assert text("/usr/lib/python3/site-packages/torch/_tensor.py") == "UserWarning: deprecated .T"
