@@ -1,10 +1,12 @@
 """Benchmark: grade a correct submission with the real CLI and show where time goes.
 
-    python bench/bench_grade.py [--assignment basics|ps5] [--runs 3] [--submission DIR] [--jobs N]
+    python bench/bench_grade.py [--assignment basics|ps5] [--runs 3] [--submission DIR] [--jobs N] [--html]
 
 Each run is a fresh ``grader grade`` process, as a student or a CI job would start it, so
 the figures include the interpreter, importing torch and starting the sandbox. ``--jobs``
-is passed on (by default the grader's own default: two processes on two cores). Printed per
+is passed on (by default the grader's own default: two processes on two cores). Each grade
+writes results.json, as Gradescope and CI ask for; ``--html`` also writes the HTML report, as a
+tutor would, which shows the reference's figures and so draws them. Printed per
 run: wall time; time waiting for student code; time in reference code (reference
 solutions, torch oracles, mistake variants, reference figures), both summed over the
 exercises (with two jobs they overlap, and may add up to more than the wall time); and the
@@ -45,12 +47,13 @@ def floor_once(samples: int = 3) -> float:
     return statistics.median(seconds)
 
 
-def grade_once(assignment: str, submission: Path, jobs: list[str]) -> dict[str, float]:
+def grade_once(assignment: str, submission: Path, options: list[str], html: bool) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         results = Path(tmp) / "results.json"
+        report = ["--html", str(Path(tmp) / "report.html")] if html else []
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), "--assignment", assignment,
-                        "--json", str(results), *jobs], check=True, stdout=subprocess.DEVNULL, cwd=REPO,
+                        "--json", str(results), *report, *options], check=True, stdout=subprocess.DEVNULL, cwd=REPO,
                        env={**os.environ, "NO_COLOR": "1"})
         wall = time.perf_counter() - start
         data = json.loads(results.read_text())
@@ -67,16 +70,18 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--submission", type=Path)
     parser.add_argument("--jobs", type=int, help="passed on to grader grade")
+    parser.add_argument("--html", action="store_true", help="also write the HTML report (with the reference's figures)")
     args = parser.parse_args()
     submission = args.submission or SUBMISSIONS[args.assignment]
     shown = submission.relative_to(REPO) if submission.resolve().is_relative_to(REPO) else submission
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-    print(f"grading {shown} ({args.assignment}, {os.cpu_count()} cores, {args.jobs or 'default'} jobs), {args.runs} runs")
+    print(f"grading {shown} ({args.assignment}, {os.cpu_count()} cores, {args.jobs or 'default'} jobs, "
+          f"{'results.json and report.html' if args.html else 'results.json'}), {args.runs} runs")
     print(f"{'run':>4} {'wall s':>8} {'in grade()':>11} {'student s':>10} {'reference s':>12} {'floor s':>8} {'ratio':>6}")
     rows = []
     for run in range(1, args.runs + 1):
         floor = floor_once()
-        row = {**grade_once(args.assignment, submission, jobs), "floor": floor}
+        row = {**grade_once(args.assignment, submission, jobs, args.html), "floor": floor}
         row["ratio"] = row["wall"] / floor
         rows.append(row)
         print(f"{run:>4} {row['wall']:>8.2f} {row['grading']:>11.2f} {row['student']:>10.2f} {row['reference']:>12.2f} "

@@ -212,8 +212,11 @@ def _run_grading(args: argparse.Namespace) -> int:
             _require_isolation(args.require_isolation, sandbox.isolation())
         from grader.grading import Options, grade
 
+        # Of the outputs only the HTML report shows figures: for results.json alone (Gradescope, CI)
+        # the reference's are not drawn, nor its model trained for them.
         options = Options(mode=args.mode, seed=args.seed, exercises=tuple(args.exercise),
-                          exercise_seconds=args.timeout, submission_label=str(folder), jobs=_grading_jobs(args))
+                          exercise_seconds=args.timeout, submission_label=str(folder), jobs=_grading_jobs(args),
+                          reference_figures=args.html is not None)
         if args.watch:
             from grader.warm import CheckSession
             from grader.watch import Screen, watch_until_stopped

@@ -52,6 +52,9 @@ class Options:
     shrink_calls: int | None = None
     # The report goes to the student (a batch's report.html): reproduce lines they can run.
     for_student: bool = False
+    # Draw the reference's figures beside the student's (in grade mode): worth it only where an
+    # output shows them (an HTML report, a batch's pages), not for results.json alone (Gradescope, CI).
+    reference_figures: bool = True
     catalogue: Callable[[AssignmentConfig, ExerciseConfig], tuple[Mistake, ...]] = load_mistakes
     jobs: int = 1
 
@@ -202,6 +205,7 @@ def grade_exercise(assignment: AssignmentConfig, exercise: ExerciseConfig, submi
                 seed=zlib.crc32(f"{seed}:{exercise.id}:{config.id}".encode()),
                 reproduce=reproduce_command(assignment, exercise, config.visibility, options, seed),
                 shrink_calls=assignment.shrink_calls if options.shrink_calls is None else options.shrink_calls,
+                reference_figures=options.reference_figures,
             )
             run = run_check(specs[config.id], config, exercise, context, exercise.hint_level(options.mode))
             results.append(run.result)

@@ -116,8 +116,9 @@ def validate(assignment: AssignmentConfig, sandbox: Sandbox, seed: int | None = 
     helpers = [forked.start(sandbox, partial(_grade_mistakes, assignment, work[number::jobs], seed))
                for number in range(1, jobs)]
     folder = require_reference(assignment)
+    # Validation reads outcomes, never pictures: no reference figures.
     reference = grade(assignment, folder, sandbox, Options(mode="grade", seed=seed, exercises=exercises,
-                                                           submission_label=str(folder)))
+                                                           submission_label=str(folder), reference_figures=False))
     shares = [_grade_mistakes(assignment, work[0::jobs], seed, sandbox),
               *(forked.finish(helper, list[MistakeResult]) for helper in helpers)]
     results = [shares[index % len(shares)][index // len(shares)] for index in range(len(work))]
@@ -136,7 +137,7 @@ def grade_mistake(assignment: AssignmentConfig, sandbox: Sandbox, exercise: Exer
         folder = mutant(assignment, exercise, mistake, Path(tmp) / "submission")
         # Shrinking makes feedback readable; here only "caught or not" matters.
         report = grade(assignment, folder, sandbox, Options(
-            mode="grade", seed=seed, exercises=(exercise.id,), shrink_calls=10))
+            mode="grade", seed=seed, exercises=(exercise.id,), shrink_calls=10, reference_figures=False))
     result = report.exercises[0]
     return MistakeResult(
         exercise=exercise.id, mistake=mistake.id, score=result.score, max_score=result.max_score,

@@ -44,10 +44,11 @@ class Context:
 
     def __init__(self, *, student: Student, exercise: ExerciseConfig, reference: ModuleType | None,
                  mistakes: tuple[Mistake, ...], max_examples: int, seed: int, reproduce: str | None,
-                 shrink_calls: int = 100) -> None:
+                 shrink_calls: int = 100, reference_figures: bool = True) -> None:
         self.student, self.exercise = student, exercise
         self.shrink_calls = shrink_calls
         self._reference, self.mistakes = reference, mistakes
+        self._reference_figures = reference_figures
         self.max_examples, self.seed, self.reproduce = max_examples, seed, reproduce
         self.notes: list[str] = []
         self.figures: list[Figure] = []
@@ -110,9 +111,12 @@ class Context:
             self.reference_seconds += time.perf_counter() - start
 
     @property
-    def has_reference(self) -> bool:
-        """Whether the reference solution is here (grade mode): work only it needs can start early."""
-        return self._reference is not None
+    def shows_reference_figures(self) -> bool:
+        """Whether the reference's figures are wanted beside the student's: in grade mode, where
+        an output shows them (an HTML report, a batch's pages; not results.json alone). The work
+        that only they need (training the reference's model for its plot, say) can start early,
+        or not at all."""
+        return self._reference is not None and self._reference_figures
 
     def build(self, spec: dict[str, Any]) -> Any:
         """A fresh parent-side object built from a ``Built`` spec, for reference work on a thread
@@ -134,11 +138,12 @@ class Context:
     def add_figure(self, title: str, student_png: bytes | None, reference: Callable[[], Any] | None,
                    note: str = "") -> None:
         """Show the student's figure beside the reference's: ``reference()`` draws it here, or
-        returns its PNG bytes (drawn on a thread while the student's code ran, say)."""
+        returns its PNG bytes (drawn on a thread while the student's code ran, say); only where
+        :attr:`shows_reference_figures`."""
         from grader.images import drawn_png
 
         reference_png = None
-        if reference is not None and self._reference is not None:
+        if reference is not None and self.shows_reference_figures:
             start = time.perf_counter()
             reference_png = drawn_png(reference)
             self.reference_seconds += time.perf_counter() - start

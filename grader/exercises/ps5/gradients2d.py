@@ -120,14 +120,15 @@ def toy_data(ctx: Context) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def reference_figure(ctx: Context) -> Callable[[], bytes] | None:
-    """The reference's figure (None without the reference, as in ``grader check``).
+    """The reference's figure (None where none is shown: without the reference, as in ``grader
+    check``, or for results.json alone).
 
     It depends on nothing of the submission, so it is drawn once per process, and on a
     thread started just before the student's training: training the reference's model is
     most of its cost, and the parent would otherwise wait idle while the worker trains.
     The model is made here, seeded: the thread must leave torch's global generator alone.
     """
-    if not ctx.has_reference:
+    if not ctx.shows_reference_figures:
         return None
     ref, helper = ctx.reference, ctx.provided_module("helper")
     with torch.random.fork_rng(devices=[]):

@@ -147,10 +147,10 @@ def image_round_trip(ctx: Context) -> None:
 
 
 def reference_figure(ctx: Context) -> Callable[[], bytes] | None:
-    """The reference's figure (None without the reference, as in ``grader check``): it
-    depends on nothing of the submission, so it is drawn once per process, on a thread
-    that runs while the worker draws the student's."""
-    if not ctx.has_reference:
+    """The reference's figure (None where none is shown: without the reference, as in ``grader
+    check``, or for results.json alone): it depends on nothing of the submission, so it is
+    drawn once per process, on a thread that runs while the worker draws the student's."""
+    if not ctx.shows_reference_figures:
         return None
     ref, helper, image = ctx.reference, ctx.provided_module("helper_maxpool"), ctx.provided_file(IMAGE)
     return figure_once(("iter_maxpool", ref.__file__, helper.__file__, str(image)),
