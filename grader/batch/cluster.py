@@ -34,7 +34,8 @@ def grade_all(tasks: list[Task], scheduler: str) -> Iterator[EntryResult]:
     except ImportError:
         raise UsageError("--scheduler needs Dask: pip install 'grader[cluster]'") from None
     try:
-        client = Client(scheduler, timeout="20s")
+        # Dask's own connect timeout (``distributed.comm.timeouts.connect``: 30 s unless configured).
+        client = Client(scheduler)
     except (OSError, TimeoutError, ValueError) as exc:
         raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
     with client:

@@ -42,8 +42,9 @@ def test_a_batch_on_a_dask_cluster_writes_the_same_outputs(tmp_path: Path, sched
 def test_an_unreachable_scheduler_is_a_usage_error(tmp_path: Path) -> None:
     root = tmp_path / "root"
     materialize(FIXTURES / "basics" / "alt_correct", root / "alt_correct")
+    # Dask's own setting bounds the wait (30 s by default), as a tutor would set it.
     run = run_cli("batch", root, "--assignment", "basics", "--out", tmp_path / "out",
-                  "--scheduler", "tcp://127.0.0.1:9")
+                  "--scheduler", "tcp://127.0.0.1:9", env={"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "2s"})
     assert run.returncode == 2 and "cannot reach the Dask scheduler" in run.stderr
 
 
