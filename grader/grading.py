@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import multiprocessing
 import shlex
@@ -71,6 +72,7 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
     # transforms, matplotlib for figures): imported now, beside the zygote on the other core.
     for module in sandbox.preload:
         importlib.import_module(module)
+    _loaded_for_life()
     seed = assignment.seed if options.seed is None else options.seed
     chosen = [e for e in assignment.exercises if not options.exercises or e.id in options.exercises]
     answers = answers_of(assignment, chosen, submission)
@@ -91,6 +93,20 @@ def grade(assignment: AssignmentConfig, submission: Path, sandbox: Sandbox, opti
         grader_version=__version__,
         notes=report_notes(assignment, exercises, answers, options, sandbox.isolation()),
     )
+
+
+def _loaded_for_life() -> None:
+    """Where the caller kept the cyclic garbage collector off while loading (the command line
+    does, ``cli._run_grading``: collections during imports find nothing to free and cost a
+    quarter of torch's import time), exempt what is loaded now from it and turn it on.
+
+    Torch's modules and objects live as long as the process, yet each full collection walks
+    them all again: about 0.2 s with torch loaded, and hypothesis asks for one. Once only: the
+    collector is on for every later grade, whose garbage must stay collectable.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def grade_exercises(grade_one: Callable[[ExerciseConfig, Sandbox], ExerciseResult], exercises: list[ExerciseConfig],

@@ -1,9 +1,11 @@
 """Grading one submission in one process or several: the same results whichever process grades an exercise;
-the reference's figures drawn only where an output shows them."""
+the reference's figures drawn only where an output shows them; the garbage collector on while checks run."""
 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +44,23 @@ def test_the_reference_figure_is_drawn_only_where_an_output_shows_it(config: Any
     assert without.reference_png is None and with_it.reference_png is not None
     assert with_it.reference_png.startswith(b"\x89PNG") and without.student_png is not None
     assert without_times(reports[False])[0].checks == without_times(reports[True])[0].checks
+
+
+def test_the_command_line_grades_with_the_collector_on_and_the_loaded_modules_frozen(tmp_path: Path) -> None:
+    # The command line loads with the collector off; grade() must turn it on before any check
+    # runs (a watch session lasts an evening), with what was loaded exempt from it.
+    probe = (
+        "import gc, sys\n"
+        "from grader import cli, grading\n"
+        "seen = []\n"
+        "checks = grading.run_check\n"
+        "grading.run_check = lambda *a, **k: seen.append((gc.isenabled(), gc.get_freeze_count() > 0)) or checks(*a, **k)\n"
+        "args = cli.build_parser().parse_args(sys.argv[1:])\n"
+        "assert cli._handle(args) == 0\n"
+        "print(sorted(set(seen)))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe, "grade", str(REPO / "examples" / "basics"), "-a", "basics",
+                          "-e", "eigen", "--jobs", "1", "--json", str(tmp_path / "r.json")],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "[(True, True)]"

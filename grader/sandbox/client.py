@@ -56,7 +56,7 @@ _ONE_THREAD = {
 
 # How the zygote starts: ``-c``, not ``-m``, so that no frame below its loop names its file, and
 # it forgets where the grader is installed before the loop (grader/sandbox/forget.py).
-ZYGOTE = ("import sys; from grader.sandbox import forget, zygote; forget.forget(); "
+ZYGOTE = ("import gc; gc.disable(); import sys; from grader.sandbox import forget, zygote; forget.forget(); "
           "zygote.main(int(sys.argv[1]), sys.argv[2:])")
 
 

@@ -29,6 +29,7 @@ ModuleNotFoundError: No module named 'grader'
 
 from __future__ import annotations
 
+import gc
 import importlib
 import linecache
 import os
@@ -62,6 +63,9 @@ def forget(package: str = "grader") -> None:
     sys.path_importer_cache.clear()
     importlib.invalidate_caches()
     linecache.clearcache()
+    # What only the dropped modules held (their code as first loaded, an import's leftovers) is
+    # gone now, not at some later collection: the zygote loads with the collector off.
+    gc.collect()
 
 
 def relabel(code: types.CodeType, label: str) -> types.CodeType:

@@ -32,6 +32,7 @@ when its last channel closes.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -226,6 +227,11 @@ def main(fd: int, preload: list[str]) -> None:
     zygote = os.getpid()
     for module in preload:
         importlib.import_module(module)
+    # What is loaded now (torch above all) lives as long as the zygote: no collection in a worker
+    # walks it again (a full one costs about 0.2 s with torch loaded), nor copies its pages. Till
+    # now the collector was off (client.ZYGOTE): during imports it finds nothing to free.
+    gc.freeze()
+    gc.enable()
     # Each control channel: the bytes of a request not yet complete, and the pidfds of its keepers.
     pending: dict[socket.socket, bytes] = {socket.socket(fileno=fd): b""}
     keepers: dict[socket.socket, list[int]] = {channel: [] for channel in pending}

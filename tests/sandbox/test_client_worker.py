@@ -74,6 +74,17 @@ def import_reference():
 
 def where():
     return os.getcwd()
+
+def cyclic_garbage_collected():
+    import gc, weakref
+    class Node:
+        pass
+    node = Node()
+    node.me = node
+    alive = weakref.ref(node)
+    del node
+    gc.collect(0)
+    return alive() is None and gc.isenabled()
 '''
 
 
@@ -144,6 +155,11 @@ def test_exit_in_a_call_is_a_lost_worker_not_a_grader_crash(worker) -> None:  # 
 def test_monkeypatching_in_the_child_changes_nothing_in_the_parent(worker) -> None:  # type: ignore[no-untyped-def]
     assert call(worker, "allclose_is_patched")["value"] is True
     assert not torch.allclose(torch.zeros(1), torch.ones(1))
+
+
+def test_student_code_runs_with_the_garbage_collector_on(worker) -> None:  # type: ignore[no-untyped-def]
+    # The zygote loads with it off and freezes what it loaded; the student's garbage is collected.
+    assert call(worker, "cyclic_garbage_collected")["value"] is True
 
 
 def test_forbidden_ops_are_seen_even_through_an_alias_saved_at_import(worker) -> None:  # type: ignore[no-untyped-def]
