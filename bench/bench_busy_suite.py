@@ -9,8 +9,8 @@ then stops the load. Prints the load average before and after, how long the run 
 exits with pytest's status. A test that passes idle and fails here asserts a timing, or which
 of two limits trips first, instead of the outcome a user cares about.
 
-The whole suite under load takes about one and a half times as long as idle (16 minutes on
-2 cores, against 11 idle, its two jobs beside the two busy processes): on a shared machine,
+The whole suite under load takes about one and a half times as long as idle (12 minutes on
+2 cores, against 8.5 idle, its two jobs beside the two busy processes): on a shared machine,
 run the default subset, and the whole suite only when the machine is yours
 (``python bench/bench_busy_suite.py -q``, arguments replace the subset).
 """
