@@ -23,7 +23,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from grader import __version__
+from grader.arguments import build_parser
 from grader.config import AssignmentConfig, Config, default_config_path, load_config, require_reference
 from grader.errors import GraderError, UsageError
 from grader.report import RENDERERS, write_reports
@@ -31,129 +31,6 @@ from grader.submission import needed_preload, recognise_assignment
 
 if TYPE_CHECKING:
     from grader.model import GradeReport
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse whose errors are one line and exit status 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"grader: {message} (see grader {self.prog.split()[-1]} --help)\n"
-                  if " " in self.prog else f"grader: {message} (see grader --help)\n")
-
-
-def _fail_under(text: str) -> tuple[float, bool]:
-    """'20' means 20 points, '80%' means 80 percent of the maximum."""
-    try:
-        return (float(text[:-1]), True) if text.endswith("%") else (float(text), False)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected points like 20 or a percentage like 80%, got {text!r}") from None
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
-    return value
-
-
-def _seed(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return int(text)
-
-
-def _jobs(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of job processes, got {text!r}")
-    return int(text)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grader", description="Check PyTorch exercises against reference solutions.")
-    parser.add_argument("--version", action="version", version=f"grader {__version__}")
-    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-
-    def common(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--assignment", "-a", help="assignment id from config.yaml")
-        sub.add_argument("--exercise", "-e", action="append", default=[], help="grade only this exercise (repeatable)")
-        sub.add_argument("--json", type=Path, metavar="FILE", help="write results.json (Gradescope format)")
-        sub.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML report")
-        sub.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML")
-        sub.add_argument("--markdown", type=Path, metavar="FILE",
-                         help="write a Markdown summary (for $GITHUB_STEP_SUMMARY)")
-        sub.add_argument("--fail-under", type=_fail_under, metavar="SCORE",
-                         help="exit 1 if the score is below SCORE points (or SCORE%% of the maximum)")
-        sub.add_argument("--timeout", type=_positive, metavar="SECONDS", help="time limit per exercise")
-        sub.add_argument("--seed", type=_seed, metavar="N", help="hypothesis seed (default from config.yaml)")
-        sub.add_argument("--config", type=Path, metavar="FILE", help="config.yaml to use")
-        sub.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-        sub.add_argument("--require-isolation", choices=("process", "network", "full"), metavar="LEVEL",
-                         help="refuse to grade below this isolation level: process, network or full")
-
-    def one_submission_jobs(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--jobs", "-j", type=_jobs, metavar="N",
-                         help="processes grading exercises side by side (default: the cores available, at most 2)")
-
-    check = verbs.add_parser("check", help="run the public checks on your submission")
-    check.add_argument("dir", nargs="?", type=Path, default=Path("."), help="submission folder (default: .)")
-    check.add_argument("--watch", "-w", action="store_true",
-                       help="stay running: check again each exercise whose file you save (Ctrl-C to stop)")
-    common(check)
-    one_submission_jobs(check)
-    check.set_defaults(handler=_run_grading, mode="check")
-
-    grade = verbs.add_parser("grade", help="run every check, public and hidden")
-    grade.add_argument("dir", type=Path, help="submission folder")
-    common(grade)
-    one_submission_jobs(grade)
-    grade.set_defaults(handler=_run_grading, mode="grade", watch=False)
-
-    batch = verbs.add_parser(
-        "batch", help="grade a cohort: every folder or .zip in ROOT is one submission",
-        epilog="For batch, --json writes every student's record as one file, --junit one JUnit file with a "
-               "test suite per student, --html a copy of summary.html; --fail-under exits 1 if any student is "
-               "below it. A second run resumes: only missing or changed entries are graded.")
-    batch.add_argument("root", type=Path, help="folder holding one folder or .zip per student")
-    batch.add_argument("--out", "-o", type=Path, required=True, help="folder for the results (resumed if it exists)")
-    batch.add_argument("--jobs", "-j", type=_jobs, metavar="N", help="job processes (default: the cores available)")
-    batch.add_argument("--names", type=Path, metavar="CSV", help="rows 'entry,student' that rename entries")
-    batch.add_argument("--scheduler", metavar="ADDRESS", help="grade on the Dask cluster at ADDRESS (tcp://host:8786)")
-    common(batch)
-    batch.set_defaults(handler=_run_batch, mode="grade")
-
-    validate = verbs.add_parser("validate", help="prove the checks: reference full marks, every mistake caught")
-    validate.add_argument("--assignment", "-a", help="assignment id (default: all)")
-    validate.add_argument("--exercise", "-e", action="append", default=[],
-                          help="validate only this exercise of the assignment (repeatable)")
-    validate.add_argument("--seed", type=_seed, metavar="N")
-    validate.add_argument("--jobs", "-j", type=_jobs, metavar="N",
-                          help="processes grading mistakes (default: the cores available)")
-    validate.add_argument("--config", type=Path, metavar="FILE")
-    validate.set_defaults(handler=_run_validate)
-
-    dist = verbs.add_parser("dist", help="build what a course hands out")
-    kinds = dist.add_subparsers(dest="kind", required=True, parser_class=_Parser)
-    student = kinds.add_parser(
-        "student", help="the student bundle: skeletons, helper files, the grader with the public checks, CI files",
-        epilog="Built from an allow-list: never the reference solutions, the mistakes catalogue, hidden checks "
-               "or the reference answers. Takes about as long as grading every catalogued mistake once.")
-    student.add_argument("--assignment", "-a", required=True, help="assignment id from config.yaml")
-    student.add_argument("--out", "-o", type=Path, required=True, help="folder to create (must not exist)")
-    student.add_argument("--zip", type=Path, metavar="FILE", help="also write the bundle as this .zip")
-    student.add_argument("--config", type=Path, metavar="FILE", help="config.yaml to use")
-    student.set_defaults(handler=_run_dist_student)
-
-    export = verbs.add_parser("export", help="an autograder for a course platform, built from this checkout")
-    targets = export.add_subparsers(dest="target", required=True, parser_class=_Parser)
-    gradescope = targets.add_parser("gradescope", help="the zip for Gradescope's Configure Autograder page")
-    gradescope.add_argument("--assignment", "-a", required=True, help="assignment id from config.yaml")
-    gradescope.add_argument("--out", "-o", type=Path, required=True, metavar="FILE.zip", help="the zip to write")
-    gradescope.add_argument("--config", type=Path, metavar="FILE", help="config.yaml to use")
-    gradescope.set_defaults(handler=_run_export_gradescope, mode="grade")
-    return parser
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -389,18 +266,23 @@ def _run_export_gradescope(args: argparse.Namespace) -> int:
     return 0
 
 
+# What runs each command, by the name its parser gives as ``handler`` (grader/arguments.py).
+COMMANDS = {"grading": _run_grading, "batch": _run_batch, "validate": _run_validate,
+            "dist student": _run_dist_student, "export gradescope": _run_export_gradescope}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status (``check`` and ``grade`` end the process instead)."""
     args = build_parser().parse_args(argv)
     status = _handle(args)
-    if args.handler is _run_grading:
+    if args.handler == "grading":
         _end_now(status)
     return status
 
 
 def _handle(args: argparse.Namespace) -> int:
     try:
-        return args.handler(args)
+        return COMMANDS[args.handler](args)
     except GraderError as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
