@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, NoReturn
 from grader.arguments import build_parser
 from grader.config import AssignmentConfig, Config, default_config_path, load_config, require_reference
 from grader.errors import GraderError, UsageError
-from grader.report import RENDERERS, write_reports
+from grader.report import RENDERERS, shows_figures, write_reports
 from grader.submission import needed_preload, recognise_assignment
 
 if TYPE_CHECKING:
@@ -93,11 +93,11 @@ def _run_grading(args: argparse.Namespace) -> int:
             _require_isolation(args.require_isolation, sandbox.isolation())
         from grader.grading import Options, grade
 
-        # Of the outputs only the HTML report shows figures: for results.json alone (Gradescope, CI)
-        # the reference's are not drawn, nor its model trained for them.
+        # For results.json alone (Gradescope, CI) the reference's figures are not drawn, nor its
+        # model trained for them: no such file shows figures.
         options = Options(mode=args.mode, seed=args.seed, exercises=tuple(args.exercise),
                           exercise_seconds=args.timeout, submission_label=str(folder), jobs=_grading_jobs(args),
-                          reference_figures=args.html is not None)
+                          reference_figures=shows_figures(_outputs(args)))
         if args.watch:
             from grader.warm import CheckSession
             from grader.watch import Screen, watch_until_stopped
@@ -161,8 +161,13 @@ def _require_isolation(level: str, layers: tuple[str, ...]) -> None:
                           f"(missing: {', '.join(missing)})")
 
 
+def _outputs(args: argparse.Namespace) -> dict[str, Path | None]:
+    """The report files asked for, by their option (``--json FILE`` as ``{"json": FILE}``; None where not)."""
+    return {option: getattr(args, option) for option in RENDERERS}
+
+
 def _write_outputs(args: argparse.Namespace, report: GradeReport) -> None:
-    write_reports(report, {option: getattr(args, option) for option in RENDERERS})
+    write_reports(report, _outputs(args))
 
 
 def _run_batch(args: argparse.Namespace) -> int:

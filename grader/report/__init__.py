@@ -21,6 +21,17 @@ if TYPE_CHECKING:
 # asked for (jinja2 takes a while to import).
 RENDERERS = {"json": ("grader.report.gradescope", "render_json"), "html": ("grader.report.html", "render_html"),
              "junit": ("grader.report.junit", "render_junit"), "markdown": ("grader.report.markdown", "render_markdown")}
+# The report files that show figures (the student's beside the reference's); the others never do.
+WITH_FIGURES = frozenset({"html"})
+
+
+def shows_figures(files: dict[str, Path | None]) -> bool:
+    """Whether any report file asked for shows figures: only then is a reference figure worth drawing.
+
+    >>> shows_figures({"json": Path("results.json"), "html": None})
+    False
+    """
+    return any(files.get(option) is not None for option in WITH_FIGURES)
 
 
 def write_reports(report: GradeReport, files: dict[str, Path | None]) -> None:

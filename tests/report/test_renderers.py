@@ -399,3 +399,24 @@ def test_html_shows_the_warnings_the_students_code_raised():
     warning = "UserWarning: deprecated <b>.T</b> (attention.py, line 3)"
     html = render_html(_report_of(_failed("one", "x", warnings=(warning,))))
     assert "Warnings your code raised in this exercise" in html and "&lt;b&gt;.T&lt;/b&gt;" in html
+
+
+def test_exactly_the_report_files_said_to_show_figures_show_them() -> None:
+    # A grade writing only the others skips drawing the reference's figures: none may show one.
+    import base64
+    import dataclasses
+    import importlib
+
+    from grader.model import Figure
+    from grader.report import RENDERERS, WITH_FIGURES
+
+    mine, theirs = b"\x89PNG student figure", b"\x89PNG reference figure"
+    eigen, attention = REPORT.exercises
+    report = dataclasses.replace(REPORT, exercises=(
+        eigen, dataclasses.replace(attention, figures=(Figure("the plot", mine, theirs),))))
+    shown = set()
+    for option, (module, name) in RENDERERS.items():
+        text = getattr(importlib.import_module(module), name)(report)
+        if base64.b64encode(theirs).decode() in text and base64.b64encode(mine).decode() in text:
+            shown.add(option)
+    assert shown == WITH_FIGURES
